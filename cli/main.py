@@ -1,0 +1,59 @@
+"""``twin``: the command-line front door. Each stage contributes its own click group.
+
+Errors the user can act on (:class:`~twinkit.core.errors.TwinkitError`) are printed as one clear line
+naming the file and the problem, and the process exits with the error's code (2 bad input, 4 failed
+quality check, 3 refused by the rights registry); nothing else prints a traceback unless ``-v``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from twinkit import __version__
+from twinkit.capture.cli import capture
+from twinkit.core.errors import TwinkitError
+from twinkit.core.progress import set_verbosity, verbosity
+
+
+class _TwinGroup(click.Group):
+    """Turns :class:`TwinkitError` into ``error: PATH: message`` and its exit code."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except TwinkitError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted: finished work is kept; run the same command again to resume",
+                       err=True)
+            sys.exit(130)
+        except Exception:
+            if verbosity() >= 2:
+                raise
+            click.echo("internal error (run with -v for the traceback):", err=True)
+            exc_type, exc_value, _ = sys.exc_info()
+            click.echo(f"  {exc_type.__name__}: {exc_value}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_TwinGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="twin")
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only; no progress bars.")
+@click.option("-v", "--verbose", is_flag=True, help="Print more detail (and tracebacks).")
+def twin(quiet: bool, verbose: bool) -> None:
+    """twinkit: turn a capture-studio session into a person's digital twin.
+
+    Stages, in order: capture (ingest and check a session), reconstruct (body fit and Gaussian
+    splats to a textured avatar), rig (skeleton and posing), render (imagery, fit and measurements).
+    """
+    set_verbosity(0 if quiet else 2 if verbose else 1)
+
+
+twin.add_command(capture)
+
+
+if __name__ == "__main__":
+    twin()

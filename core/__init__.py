@@ -1,0 +1,1 @@
+"""Shared foundations used by every stage: errors, hashing, atomic output, manifests, progress."""

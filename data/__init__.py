@@ -1,0 +1,1 @@
+"""Bundled data: poses, garments and presets shipped with twinkit."""

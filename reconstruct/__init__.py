@@ -1,0 +1,1 @@
+"""Reconstruct stage (not built yet)."""

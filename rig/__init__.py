@@ -1,0 +1,1 @@
+"""Rig stage (not built yet)."""
