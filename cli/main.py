@@ -15,6 +15,7 @@ from twinkit import __version__
 from twinkit.capture.cli import capture
 from twinkit.core.errors import TwinkitError
 from twinkit.core.progress import set_verbosity, verbosity
+from twinkit.rights.cli import consent, ledger_, license_, registry_, verify
 
 
 class _TwinGroup(click.Group):
@@ -23,6 +24,8 @@ class _TwinGroup(click.Group):
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
             return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
         except TwinkitError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
@@ -53,6 +56,11 @@ def twin(quiet: bool, verbose: bool) -> None:
 
 
 twin.add_command(capture)
+twin.add_command(consent)
+twin.add_command(license_)
+twin.add_command(ledger_)
+twin.add_command(registry_)
+twin.add_command(verify)
 
 
 if __name__ == "__main__":

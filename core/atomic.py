@@ -92,3 +92,17 @@ def commit_output(final: str | Path) -> Path:
     else:
         os.replace(stage, final)
     return final
+
+
+def write_png(path: str | Path, image: "np.ndarray | Image.Image") -> None:
+    """Atomically write an image (uint8 array, HxW or HxWxC, or a PIL image) as PNG."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    if isinstance(image, np.ndarray):
+        image = Image.fromarray(image)
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", compress_level=3)
+    write_bytes(path, buf.getvalue())

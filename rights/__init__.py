@@ -1,0 +1,7 @@
+"""The twin belongs to the person: consent, licences, the usage ledger and AI marks on every image.
+
+``twinkit.rights.enforce`` is what producing commands use (``authorize``, ``record_output``,
+``publish_image``); ``twinkit.rights.options.licensed_options`` adds the matching CLI options.
+The registry lives in a SQL database (SQLite by default, PostgreSQL for many seats) whose schema is
+kept by the Alembic migrations shipped in ``rights/migrations``.
+"""
