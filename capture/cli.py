@@ -48,11 +48,15 @@ def _known_distance(ctx: click.Context, param: click.Parameter,
 @click.option("--subject-height", type=float, help="Metres; gives an uncalibrated capture metric scale.")
 @click.option("--known-distance", callback=_known_distance,
               help="CAM_A,CAM_B,METRES between two camera centres; metric scale for an uncalibrated capture.")
+@click.option("--units", type=click.Choice(["m", "arbitrary"]),
+              help="Declare the calibration's units (default: Pose2Sim metres; transforms.json its 'units' "
+                   "key; COLMAP arbitrary).")
 @click.option("--key-frame", type=int, help="Frame written to transforms.json (default: the best-seen frame).")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 def ingest(src: Path, out: Path, fps: float | None, frames: tuple[int, int] | None, sync: str,
            max_people: int, no_plates: bool, subject_height: float | None,
-           known_distance: tuple[str, str, float] | None, key_frame: int | None, overwrite: bool) -> None:
+           known_distance: tuple[str, str, float] | None, units: str | None, key_frame: int | None,
+           overwrite: bool) -> None:
     """Ingest the studio session SRC into a capture folder.
 
     \b
@@ -73,7 +77,7 @@ def ingest(src: Path, out: Path, fps: float | None, frames: tuple[int, int] | No
 
     options = IngestOptions(fps=fps, frames=frames, sync=sync, max_people=max_people,
                             use_plates=not no_plates, subject_height=subject_height,
-                            known_distance=known_distance, key_frame=key_frame)
+                            known_distance=known_distance, key_frame=key_frame, units=units)
     run_ingest(src, out, options, overwrite=overwrite)
 
 

@@ -62,6 +62,7 @@ class IngestOptions:
     subject_height: float | None = None
     known_distance: tuple[str, str, float] | None = None
     key_frame: int | None = None
+    units: str | None = None      # "m" / "arbitrary" overrides what the calibration implies
 
 
 def ingest(src: str | Path, out: str | Path, options: IngestOptions = IngestOptions(), *,
@@ -73,9 +74,9 @@ def ingest(src: str | Path, out: str | Path, options: IngestOptions = IngestOpti
                          out)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
-    source = open_source(src)
+    source = open_source(src, units=options.units)
     for note in source.notes:
-        warn(note)
+        info(f"note: {note}")
     input_hashes = {_rel(p, src): sha256_file(p) for p in progress(source.input_files, "hashing inputs",
                                                                      unit="file")}
     stage = prepare_output(out, overwrite=overwrite)
@@ -120,7 +121,8 @@ def ingest(src: str | Path, out: str | Path, options: IngestOptions = IngestOpti
     write_cameras(stage / CAMERAS_NAME, cameras, up=source.up.tolist())
     write_calibration(stage / CALIBRATION_TOML, cameras)
     write_transforms(stage / TRANSFORMS, cameras, [image_relpath(n, key) for n in names],
-                     [mask_relpath(n, key) for n in names])
+                     [mask_relpath(n, key) for n in names],
+                     units="m" if source.scale == "metric" else None)
     write_landmarks2d(stage / LANDMARKS_2D, lm2d)
     write_landmarks3d(stage / LANDMARKS_3D, lm3d)
     found = [lm is not None for views_ in lm2d.values() for lm in views_.values()]

@@ -48,13 +48,16 @@ def list_videos(folder: Path) -> list[Path]:
 
 
 # ---- images -----------------------------------------------------------------------------------------
-def read_image(path: str | Path) -> np.ndarray:
-    """Decode an image file to an RGB ``uint8`` array (H, W, 3); corrupt or truncated -> InputError."""
+def read_image(path: str | Path, mode: str = "RGB") -> np.ndarray:
+    """Decode an image file to a ``uint8`` array in PIL ``mode`` ("RGB": (H, W, 3); "L": (H, W)).
+
+    A corrupt or truncated file raises :class:`InputError` naming it.
+    """
     path = Path(path)
     try:
         with Image.open(path) as img:
             img.load()
-            return np.asarray(img.convert("RGB"))
+            return np.asarray(img.convert(mode))
     except FileNotFoundError:
         raise InputError("image not found", path) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:

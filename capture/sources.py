@@ -25,6 +25,7 @@ import numpy as np
 from twinkit.capture.cameras import PINHOLE, Camera
 from twinkit.capture.formats import camera_names, colmap, nerfstudio, pose2sim
 from twinkit.capture.media import is_image, is_video, list_images, list_videos, media_size
+from twinkit.core.atomic import read_json
 from twinkit.core.errors import InputError
 from twinkit.core.progress import warn
 
@@ -243,12 +244,23 @@ def _check_inside(root: Path, paths: list[Path], source: Path) -> None:
             raise InputError(f"{p} is outside the session folder {root}", source)
 
 
-def open_source(path: str | Path, *, calibration: str | Path | None = None) -> Source:
+def _declared_units(kind: str, calib: Path | None) -> str | None:
+    """Units a nerfstudio ``transforms.json`` declares with a top-level ``"units"`` key, if any."""
+    if kind != NERFSTUDIO or calib is None:
+        return None
+    units = read_json(calib).get("units")
+    return units if units in ("m", "arbitrary") else None
+
+
+def open_source(path: str | Path, *, calibration: str | Path | None = None,
+                units: str | None = None) -> Source:
     """Open a session folder (or its calibration file) and pair every calibrated camera with its media.
 
     Raises :class:`InputError` naming the file at fault for an empty folder, unreadable calibration,
     unmatched cameras/media when fewer than 2 pairs remain, media escaping the folder, and calibration
-    sizes that neither a small crop nor a uniform scale explain.
+    sizes that neither a small crop nor a uniform scale explain. ``units`` ("m" or "arbitrary")
+    overrides what the calibration implies (Pose2Sim: metres; transforms.json: its ``"units"`` key;
+    COLMAP: arbitrary).
     """
     path = Path(path)
     if path.is_file() and calibration is None:
@@ -279,7 +291,11 @@ def open_source(path: str | Path, *, calibration: str | Path | None = None) -> S
     else:
         up, scale = estimate_up([v.camera for v in views]), "arbitrary"
         notes.append(f"world: up estimated as the cameras' mean up vector {np.round(up, 3).tolist()}; "
-                     f"{kind} calibration, scale not known to be metric")
+                     f"{kind} calibration")
+    declared = units or _declared_units(kind, calib)
+    if declared is not None and kind != UNCALIBRATED and declared != scale:
+        scale = "metric" if declared == "m" else "arbitrary"
+        notes.append(f"world: scale taken as {scale} ({'--units' if units else 'declared by ' + calib.name})")
     names = {v.camera.name for v in views}
     plates = {n: p for n, p in _plates(path).items() if n in names}
     files = [calib] if calib is not None and calib.is_file() else []

@@ -46,10 +46,11 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def write_transforms(path: str | Path, cameras: list[Camera], image_paths: list[str | Path],
-                     mask_paths: list[str | Path] | None = None) -> None:
+                     mask_paths: list[str | Path] | None = None, units: str | None = None) -> None:
     """Write ``transforms.json`` with one frame per camera (paths relative to the file's folder).
 
     Each intrinsic value goes to the top level when all cameras share it, otherwise into each frame.
+    ``units="m"`` adds a top-level ``"units"`` key (nerfstudio ignores it) declaring metric poses.
     """
     path = Path(path)
     root = path.parent
@@ -67,6 +68,8 @@ def write_transforms(path: str | Path, cameras: list[Camera], image_paths: list[
         frame.update({k: v for k, v in per_cam[i].items() if k not in out})
         frame["transform_matrix"] = c2w.tolist()
         frames.append(frame)
+    if units is not None:
+        out["units"] = units
     out["frames"] = frames
     write_json(path, out)
 

@@ -1,0 +1,44 @@
+"""Measured quality of a capture against the virtual studio's ground truth (used by tests and bench/)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from twinkit.capture import blazepose
+from twinkit.capture.landmarks_io import read_landmarks3d
+from twinkit.capture.layout import Capture
+from twinkit.capture.media import read_image
+
+
+def mask_ious(session: Path, capture: Path, frame: int = 0) -> dict[str, float]:
+    """IoU of every camera's capture mask with the GT mask at ``frame``."""
+    cap = Capture.open(capture)
+    out = {}
+    for cam in cap.cameras:
+        ours = read_image(cap.mask_path(cam.name, frame), mode="L") > 127
+        gt = read_image(Path(session) / "gt" / "masks" / cam.name / f"{frame:06d}.png", mode="L") > 127
+        out[cam.name] = float((ours & gt).sum() / max((ours | gt).sum(), 1))
+    return out
+
+
+def limb_errors_cm(session: Path, capture: Path, frame: int = 0) -> dict[str, float]:
+    """3D distance (cm) between triangulated limb landmarks and anny's COCO keypoints."""
+    gt = json.loads((Path(session) / "gt" / "keypoints_coco.json").read_text())["keypoints"]
+    points = read_landmarks3d(Path(capture) / "landmarks3d.json")[frame]["points"]
+    return {name: float(100 * np.linalg.norm(points[blazepose.INDEX[name]] - np.asarray(gt[name])))
+            for name in blazepose.LIMBS}
+
+
+def capture_quality(session: Path, capture: Path) -> dict[str, float]:
+    """The acceptance figures of a virtual capture: median mask IoU and mean limb-landmark error."""
+    ious = mask_ious(session, capture)
+    errors = limb_errors_cm(session, capture)
+    return {
+        "median_mask_iou": round(float(np.median(list(ious.values()))), 4),
+        "min_mask_iou": round(float(min(ious.values())), 4),
+        "limb_error_cm_mean": round(float(np.nanmean(list(errors.values()))), 2),
+        "limb_error_cm_max": round(float(np.nanmax(list(errors.values()))), 2),
+    }
