@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from quality import capture_quality  # noqa: E402  (tests/quality.py: the same measurement the tests use)
 
 from twinkit.capture.ingest import ingest  # noqa: E402
-from twinkit.capture.studio.session import SimulationOptions, simulate  # noqa: E402
+from twinkit.capture.studio.session import StudioOptions, simulate  # noqa: E402
 
 
 def main() -> None:
@@ -32,7 +32,7 @@ def main() -> None:
     session = work / "session"
     if not session.exists():
         t0 = time.perf_counter()
-        simulate(session, SimulationOptions(seed=args.seed))
+        simulate(session, StudioOptions(seed=args.seed))
         print(f"simulate: {time.perf_counter() - t0:.1f} s")
     capture = work / "capture"
     t0 = time.perf_counter()

@@ -79,8 +79,13 @@ def image_figures(rgb: np.ndarray, mask: np.ndarray) -> dict[str, float | bool]:
     }
 
 
-def reprojection_errors(capture: Capture, camera: str, lm2d: dict, lm3d: dict) -> np.ndarray:
-    """Pixel distances between a camera's confident 2D landmarks and the projected 3D landmarks."""
+def reprojection_errors(capture: Capture, camera: str, lm2d: dict, lm3d: dict,
+                        inliers_only: bool = False) -> np.ndarray:
+    """Pixel distances between a camera's confident 2D landmarks and the projected 3D landmarks.
+
+    ``inliers_only`` keeps the observations the triangulation used (the check uses all: a camera whose
+    views were all rejected as outliers is exactly what it must flag).
+    """
     cam = capture.camera(camera)
     errors = []
     for frame, result in lm3d.items():
@@ -89,6 +94,8 @@ def reprojection_errors(capture: Capture, camera: str, lm2d: dict, lm3d: dict) -
             continue
         proj = cam.project(np.nan_to_num(result["points"], nan=0.0))
         ok = np.isfinite(result["points"]).all(1) & (obs[:, 2] >= 0.5) & np.isfinite(proj).all(1)
+        if inliers_only:
+            ok &= result["inliers"][camera]
         errors.append(np.linalg.norm(proj[ok] - obs[ok, :2], axis=1))
     return np.concatenate(errors) if errors else np.zeros(0)
 

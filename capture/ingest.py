@@ -102,6 +102,9 @@ def ingest(src: str | Path, out: str | Path, options: IngestOptions = IngestOpti
 
     clock = time.perf_counter()
     subject = _choose_subjects(cameras, detections, timeline)
+    if not any(sum(c is not None for c in by_cam.values()) >= 2 for by_cam in subject.values()):
+        raise InputError("no person found in at least two views of any frame (is the subject in front of "
+                         "the cameras? see the images under " + str(stage / "images") + ")", src)
     _segment(cameras, views, source, samples, detections, subject, timeline, stage, options)
     timings["segment"] = time.perf_counter() - clock
 
@@ -318,7 +321,8 @@ def _triangulate(cameras: list[Camera], views: dict[str, np.ndarray | None]) -> 
     obs = np.stack([nan if views[c.name] is None else views[c.name] for c in cameras])
     result = triangulate(cameras, obs)
     return {"points": result.points, "reprojection_px": result.reprojection_px,
-            "n_views": result.inliers.sum(axis=0)}
+            "n_views": result.inliers.sum(axis=0),
+            "inliers": {c.name: result.inliers[i] for i, c in enumerate(cameras)}}
 
 
 def _apply_scale(source: Source, cameras: list[Camera], lm3d, options: IngestOptions) -> str:

@@ -38,8 +38,9 @@ def read_landmarks2d(path: str | Path) -> dict[int, dict[str, np.ndarray | None]
         raise InputError(f"malformed 2D landmark file ({exc})", path) from None
 
 
-def write_landmarks3d(path: str | Path, per_frame: dict[int, dict[str, np.ndarray]]) -> None:
-    """``per_frame[frame]`` holds ``points`` (33, 3) metres, ``reprojection_px`` (33,) and ``n_views`` (33,)."""
+def write_landmarks3d(path: str | Path, per_frame: dict[int, dict]) -> None:
+    """``per_frame[frame]`` holds ``points`` (33, 3) metres, ``reprojection_px`` (33,), ``n_views`` (33,)
+    and ``inliers`` ``{camera: (33,) bool}`` (the views each landmark was triangulated from)."""
     write_json(path, {
         "names": list(blazepose.NAMES),
         "units": "m",
@@ -48,6 +49,7 @@ def write_landmarks3d(path: str | Path, per_frame: dict[int, dict[str, np.ndarra
             "reprojection_px": [None if not np.isfinite(e) else round(float(e), 3)
                                 for e in r["reprojection_px"]],
             "n_views": [int(n) for n in r["n_views"]],
+            "inliers": {cam: "".join("1" if v else "0" for v in flags) for cam, flags in r["inliers"].items()},
         } for f, r in sorted(per_frame.items())},
     })
 
@@ -63,6 +65,7 @@ def read_landmarks3d(path: str | Path) -> dict[int, dict[str, np.ndarray]]:
                 "reprojection_px": np.array([np.nan if e is None else e for e in r["reprojection_px"]],
                                             dtype=np.float64),
                 "n_views": np.asarray(r["n_views"], dtype=np.int64),
+                "inliers": {cam: np.array([c == "1" for c in flags]) for cam, flags in r["inliers"].items()},
             }
         return out
     except (KeyError, TypeError, ValueError) as exc:
