@@ -10,17 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
-from quality import capture_quality  # noqa: E402  (tests/quality.py: the same measurement the tests use)
-
-from twinkit.capture.ingest import ingest  # noqa: E402
-from twinkit.capture.studio.session import StudioOptions, simulate  # noqa: E402
+from twinkit.capture.ingest import ingest
+from twinkit.capture.studio.evaluate import capture_quality
+from twinkit.capture.studio.session import StudioOptions, simulate
 
 
 def main() -> None:

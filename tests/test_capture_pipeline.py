@@ -11,7 +11,6 @@ import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from quality import capture_quality, limb_errors_cm
 
 from conftest import SHARED
 from twinkit.capture import blazepose
@@ -21,6 +20,7 @@ from twinkit.capture.formats import colmap, pose2sim
 from twinkit.capture.ingest import IngestOptions, ingest
 from twinkit.capture.landmarks_io import read_landmarks2d, read_landmarks3d
 from twinkit.capture.layout import Capture
+from twinkit.capture.studio.evaluate import capture_quality, limb_errors_cm
 from twinkit.capture.studio.session import StudioOptions, simulate
 from twinkit.cli.main import twin
 from twinkit.core.errors import InputError

@@ -1,4 +1,7 @@
-"""Measured quality of a capture against the virtual studio's ground truth (used by tests and bench/)."""
+"""A capture measured against the virtual studio's ground truth (used by `twin demo`, the tests and bench/).
+
+The studio writes its ground truth under SESSION/gt/; the pipeline never reads it, only this evaluation.
+"""
 
 from __future__ import annotations
 
