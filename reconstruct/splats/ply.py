@@ -4,18 +4,17 @@ nerfstudio and common splat viewers use it).
 One binary little-endian ``vertex`` element of float32 properties: ``x y z nx ny nz f_dc_0..2
 f_rest_0..(3(K-1)-1) opacity scale_0..2 rot_0..3``. ``f_rest`` is channel-major (all red coefficients of
 bands >= 1, then green, then blue), opacity is the logit, scales are logs, ``rot`` is the quaternion wxyz.
-Written with plyfile rather than gsplat's exporter, which omits the ``nx ny nz`` of the original layout.
+Not gsplat's exporter, which omits the ``nx ny nz`` of the original layout.
 """
 
 from __future__ import annotations
 
-import io
 import math
 from pathlib import Path
 
 import numpy as np
 import torch
-from plyfile import PlyData, PlyElement
+from trimesh.exchange.ply import load_ply
 
 from twinkit.core.atomic import write_bytes
 from twinkit.core.errors import InputError
@@ -33,6 +32,8 @@ def _property_names(n_rest: int) -> list[str]:
 
 def write_ply(path: str | Path, gaussians: Gaussians) -> None:
     """Atomically write ``gaussians`` to ``path`` as a 3DGS PLY (float32)."""
+    # Hand-written: plyfile is GPL-3.0 (twinkit is Apache-2.0), and trimesh carries custom per-vertex
+    # properties only on a Trimesh, whose exporter always adds an `element face` and a comment line.
     g = gaussians.to(device="cpu", dtype=torch.float32)
     n, k = len(g), g.sh.shape[1]
     rest = g.sh[:, 1:, :].transpose(1, 2).reshape(n, 3 * (k - 1))  # channel-major, as 3DGS saves it
@@ -42,24 +43,39 @@ def write_ply(path: str | Path, gaussians: Gaussians) -> None:
     vertex = np.empty(n, dtype=[(name, "<f4") for name in names])
     for i, name in enumerate(names):
         vertex[name] = columns[:, i]
-    buffer = io.BytesIO()
-    PlyData([PlyElement.describe(vertex, "vertex")], byte_order="<").write(buffer)
-    write_bytes(path, buffer.getvalue())
+    header = "".join(["ply\nformat binary_little_endian 1.0\n", f"element vertex {n}\n",
+                      *(f"property float {name}\n" for name in names), "end_header\n"])
+    write_bytes(path, header.encode("ascii") + vertex.tobytes())
+
+
+def _read_vertices(path: Path) -> np.ndarray:
+    """The ``vertex`` element of a binary little-endian PLY as a structured array (parsed by trimesh)."""
+    try:
+        with path.open("rb") as handle:
+            if handle.readline().strip() != b"ply":
+                raise InputError("not a readable PLY file (it does not start with 'ply')", path)
+            encoding = handle.readline().split()[1:2]
+            if encoding != [b"binary_little_endian"]:
+                found = encoding[0].decode("ascii", "replace") if encoding else "none"
+                raise InputError(f"PLY format is {found!r}; only binary_little_endian is read", path)
+            handle.seek(0)
+            elements = load_ply(handle, skip_materials=True)["metadata"]["_ply_raw"]
+    except FileNotFoundError:
+        raise InputError("file not found", path) from None
+    except InputError:
+        raise
+    except Exception as exc:  # trimesh raises ValueError, KeyError or IndexError for malformed files
+        raise InputError(f"not a readable PLY file ({exc})", path) from None
+    if "vertex" not in elements:
+        raise InputError("PLY has no 'vertex' element", path)
+    return elements["vertex"]["data"]
 
 
 def read_ply(path: str | Path) -> Gaussians:
-    """Read a 3DGS PLY (any SH degree 0..3) into float32 :class:`Gaussians`."""
+    """Read a 3DGS PLY (any SH degree 0..3, extra properties ignored) into float32 :class:`Gaussians`."""
     path = Path(path)
-    try:
-        ply = PlyData.read(str(path))
-    except FileNotFoundError:
-        raise InputError("file not found", path) from None
-    except Exception as exc:  # plyfile raises several exception types for malformed files
-        raise InputError(f"not a readable PLY file ({exc})", path) from None
-    if "vertex" not in ply:
-        raise InputError("PLY has no 'vertex' element", path)
-    vertex = ply["vertex"].data
-    present = set(vertex.dtype.names or ())
+    vertex = _read_vertices(path)
+    present = {name for name in vertex.dtype.names or () if vertex.dtype[name].shape == ()}  # no lists
     missing = [name for name in _FIXED if name not in present]
     if missing:
         raise InputError(f"not a 3D Gaussian Splatting PLY: missing properties {', '.join(missing)}", path)

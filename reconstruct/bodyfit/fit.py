@@ -1,0 +1,137 @@
+"""Fit anny (phenotype, major-bone pose, rigid placement) to a capture frame's landmarks and silhouettes."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import roma
+import torch
+
+from twinkit.capture.layout import Capture
+from twinkit.core.errors import QualityError
+from twinkit.core.progress import detail, progress
+from twinkit.reconstruct.bodyfit.losses import landmark_loss, silhouette_loss
+from twinkit.reconstruct.bodyfit.model import PHENOTYPE_KEYS, POSE_BONES, AnnyBody, BodyState
+from twinkit.reconstruct.bodyfit.targets import Landmarks, read_landmarks, read_silhouette
+
+
+@dataclass
+class FitOptions:
+    """Optimisation settings; the result is a deterministic function of these and the capture."""
+
+    frame: int | None = None          # default: the capture's key frame
+    max_cameras: int = 12             # silhouettes used (evenly spread over the rig)
+    vertex_stride: int = 4            # every n-th vertex enters the silhouette term
+    contour_points: int = 300         # per mask
+    landmark_steps: int = 150
+    silhouette_steps: int = 200
+    learning_rate: float = 0.02
+    landmark_weight: float = 0.3      # relative to the silhouette term in stage 2
+    pose_prior: float = 1e-3          # squared rotation angle (rad^2) penalty per bone
+    seed: int = 0
+
+
+@dataclass
+class BodyFit:
+    """A fitted body; ``transform`` maps anny's frame (Z up, metres) into the capture's world frame."""
+
+    phenotype: dict[str, float]
+    pose: dict[str, np.ndarray]       # bone -> rotation vector (anny "local-ref" delta)
+    transform: np.ndarray             # (4, 4)
+    vertices: np.ndarray              # (V, 3) posed, world frame
+    faces: np.ndarray                 # (F, 3)
+    stature_m: float
+    frame: int
+    losses: dict[str, float] = field(default_factory=dict)   # final loss per stage
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def _initial_placement(body: AnnyBody, landmarks: Landmarks) -> BodyState:
+    """Rigidly align the average anny's keypoints to the landmarks (weighted Kabsch, no scale)."""
+    state = BodyState.rest(np.zeros(3), np.zeros(3))
+    with torch.no_grad():
+        rest = body(state).keypoints[torch.from_numpy(landmarks.keypoint_index)]
+    rotation, translation = roma.rigid_points_registration(
+        rest, torch.from_numpy(landmarks.points), weights=torch.from_numpy(landmarks.weights))
+    return BodyState.rest(roma.rotmat_to_rotvec(rotation).numpy(), translation.numpy())
+
+
+def _spread(items: list, count: int) -> list:
+    return [items[i] for i in np.linspace(0, len(items) - 1, min(count, len(items))).round().astype(int)]
+
+
+def _optimise(state: BodyState, params: list[torch.Tensor], loss_fn, steps: int, lr: float,
+              label: str) -> float:
+    for p in params:
+        p.requires_grad_(True)
+    optimiser = torch.optim.Adam(params, lr=lr)
+    loss = torch.zeros(())
+    for _ in progress(range(steps), label, unit="step"):
+        optimiser.zero_grad()
+        loss = loss_fn()
+        loss.backward()
+        optimiser.step()
+    for p in state.tensors():
+        p.requires_grad_(False)
+    return float(loss.detach())
+
+
+def fit_body(capture: Capture, options: FitOptions | None = None, body: AnnyBody | None = None) -> BodyFit:
+    """Fit anny to one frame of ``capture``: stage 1 places and shapes the body from the 3D landmarks,
+    stage 2 adds the major bones' rotations and every selected view's silhouette."""
+    options = options or FitOptions()
+    torch.manual_seed(options.seed)
+    frame = options.frame if options.frame is not None else int(capture.manifest.extra.get("key_frame",
+                                                                                          capture.frames[0]))
+    if not capture.metric:
+        raise QualityError("capture has no metric scale: a body fit needs metres (re-ingest with "
+                           "--subject-height or --known-distance)", capture.root / "manifest.json")
+    body = body or AnnyBody()
+    timings = {}
+    start = time.perf_counter()
+    landmarks = read_landmarks(capture, frame, body.keypoint_names)
+    silhouettes = [read_silhouette(capture, cam, frame, options.contour_points)
+                   for cam in _spread(capture.cameras, options.max_cameras)]
+    centre = landmarks.points.mean(axis=0)
+    metres_per_px = [np.linalg.norm(s.camera.center - centre) / s.camera.K[0, 0] for s in silhouettes]
+    timings["read"] = time.perf_counter() - start
+
+    state = _initial_placement(body, landmarks)
+    losses = {}
+    start = time.perf_counter()
+    losses["landmarks"] = _optimise(
+        state, [state.phenotype_logits, state.rotation, state.translation],
+        lambda: landmark_loss(body(state).keypoints, landmarks),
+        options.landmark_steps, options.learning_rate, "body fit: landmarks")
+    timings["landmarks"] = time.perf_counter() - start
+
+    def full_loss() -> torch.Tensor:
+        posed = body(state)
+        verts = posed.vertices[::options.vertex_stride]
+        sil = sum(silhouette_loss(verts, s, m) for s, m in zip(silhouettes, metres_per_px)) / len(silhouettes)
+        angles = state.pose.norm(dim=-1)
+        return sil + options.landmark_weight * landmark_loss(posed.keypoints, landmarks) \
+            + options.pose_prior * (angles**2).sum()
+
+    start = time.perf_counter()
+    losses["silhouettes"] = _optimise(state, state.tensors(), full_loss, options.silhouette_steps,
+                                      options.learning_rate, "body fit: silhouettes")
+    timings["silhouettes"] = time.perf_counter() - start
+
+    with torch.no_grad():
+        posed = body(state)
+    phenotype = state.phenotype().numpy()
+    detail(f"body fit: losses {losses}, {sum(timings.values()):.1f} s")
+    return BodyFit(
+        phenotype={k: float(v) for k, v in zip(PHENOTYPE_KEYS, phenotype)},
+        pose={bone: rv for bone, rv in zip(POSE_BONES, state.pose.numpy().copy())},
+        transform=state.transform(),
+        vertices=posed.vertices.numpy().copy(),
+        faces=body.faces,
+        stature_m=body.stature(posed),
+        frame=frame,
+        losses=losses,
+        timings_s={k: round(v, 2) for k, v in timings.items()},
+    )

@@ -1,0 +1,82 @@
+"""anny as a differentiable function of phenotype, per-bone rotations and a rigid anny-to-world transform."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import roma
+import torch
+
+PHENOTYPE_KEYS = ("gender", "age", "muscle", "weight", "height", "proportions")
+# Bones the fit rotates (anny "local-ref" deltas about world-aligned axes); the rest keep anny's rest pose.
+POSE_BONES = ("upperarm01.L", "upperarm01.R", "lowerarm01.L", "lowerarm01.R", "upperleg01.L",
+              "upperleg01.R", "lowerleg01.L", "lowerleg01.R", "spine02", "neck01", "head")
+
+
+@dataclass
+class BodyState:
+    """Optimisable parameters: phenotype logits (sigmoid -> [0, 1]), bone rotvecs, anny-to-world rigid."""
+
+    phenotype_logits: torch.Tensor  # (6,)
+    pose: torch.Tensor              # (len(POSE_BONES), 3) rotation vectors
+    rotation: torch.Tensor          # (3,) rotation vector, anny frame -> world
+    translation: torch.Tensor       # (3,) metres
+
+    @classmethod
+    def rest(cls, rotation: np.ndarray, translation: np.ndarray) -> "BodyState":
+        f64 = torch.float64
+        return cls(torch.zeros(len(PHENOTYPE_KEYS), dtype=f64), torch.zeros(len(POSE_BONES), 3, dtype=f64),
+                   torch.as_tensor(rotation, dtype=f64).clone(), torch.as_tensor(translation, dtype=f64).clone())
+
+    def tensors(self) -> list[torch.Tensor]:
+        return [self.phenotype_logits, self.pose, self.rotation, self.translation]
+
+    def phenotype(self) -> torch.Tensor:
+        return torch.sigmoid(self.phenotype_logits)
+
+    def transform(self) -> np.ndarray:
+        """4x4 anny frame -> world."""
+        m = np.eye(4)
+        m[:3, :3] = roma.rotvec_to_rotmat(self.rotation.detach()).numpy()
+        m[:3, 3] = self.translation.detach().numpy()
+        return m
+
+
+@dataclass
+class Posed:
+    """A forward pass: world-frame vertices and COCO keypoints, plus anny's rest-pose vertices."""
+
+    vertices: torch.Tensor       # (V, 3) world
+    keypoints: torch.Tensor      # (K, 3) world
+    rest_vertices: torch.Tensor  # (V, 3) anny frame, rest pose (for anthropometry)
+
+
+class AnnyBody:
+    """The anny model with its COCO keypoint regressor and anthropometry, evaluated from a :class:`BodyState`."""
+
+    def __init__(self) -> None:
+        from twinkit.core.anny_runtime import anny, load_model  # heavy (torch, warp): only when fitting
+
+        self.model = load_model()
+        self.regressor = anny.KeypointsRegressor.coco(self.model)
+        self.anthropometry = anny.Anthropometry(self.model)
+        self.keypoint_names: list[str] = list(self.regressor.labels)
+        self.faces = self.model.faces.numpy().astype(np.int64)
+
+    def __call__(self, state: BodyState) -> Posed:
+        phenotype = state.phenotype()
+        deltas = {}
+        rotmats = roma.rotvec_to_rotmat(state.pose)
+        for bone, rotmat in zip(POSE_BONES, rotmats):
+            delta = torch.eye(4, dtype=torch.float64)
+            delta = torch.cat([torch.cat([rotmat, delta[:3, 3:]], 1), delta[3:]], 0)
+            deltas[bone] = delta[None]
+        out = self.model(deltas, phenotype_kwargs={k: phenotype[i:i + 1] for i, k in enumerate(PHENOTYPE_KEYS)})
+        rot = roma.rotvec_to_rotmat(state.rotation)
+        world = lambda p: p @ rot.T + state.translation  # noqa: E731
+        return Posed(world(out["vertices"][0]), world(self.regressor(out)[0]), out["rest_vertices"][0])
+
+    def stature(self, posed: Posed) -> float:
+        """Standing height in metres (anny's anthropometry on the rest-pose mesh)."""
+        return float(self.anthropometry.height(posed.rest_vertices[None])[0])
