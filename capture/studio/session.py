@@ -20,7 +20,6 @@ from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 import trimesh
 
@@ -32,7 +31,7 @@ from twinkit.capture.studio.body import Body, motion_pose, pose_body, random_phe
 from twinkit.capture.studio.render import StudioRenderer, person_mesh
 from twinkit.capture.studio.rig import UP, ring_rig
 from twinkit.capture.studio.video import ClipWriter
-from twinkit.core.atomic import commit_output, prepare_output, write_bytes, write_json
+from twinkit.core.atomic import commit_output, prepare_output, write_json, write_png
 from twinkit.core.manifest import Manifest, command_line
 from twinkit.core.progress import info, progress
 
@@ -57,15 +56,6 @@ class StudioOptions:
     desync: int = 0
     bystander: bool = False
     phenotype: dict[str, float] = field(default_factory=dict)
-
-
-def _png(path: Path, image: np.ndarray) -> None:
-    if image.ndim == 3:
-        image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
-    ok, data = cv2.imencode(".png", image)
-    if not ok:
-        raise RuntimeError(f"PNG encoding failed for {path}")
-    write_bytes(path, data.tobytes())
 
 
 def _bystander(rng: np.random.Generator) -> tuple[Body, np.ndarray, dict]:
@@ -129,10 +119,10 @@ def simulate(out: str | Path, options: StudioOptions, overwrite: bool = False) -
         for cam in progress(cameras, "rendering stills", unit="camera"):
             view = renderer.render(cam, plate=True)
             rel = f"images/{cam.name}/{frame_name(0)}.png"
-            _png(stage / rel, view.rgb)
-            _png(stage / "background" / f"{cam.name}.png", view.plate)
-            _png(gt / "masks" / cam.name / f"{frame_name(0)}.png", view.mask.astype(np.uint8) * 255)
-            _png(gt / "depth" / cam.name / f"{frame_name(0)}.png",
+            write_png(stage / rel, view.rgb)
+            write_png(stage / "background" / f"{cam.name}.png", view.plate)
+            write_png(gt / "masks" / cam.name / f"{frame_name(0)}.png", view.mask.astype(np.uint8) * 255)
+            write_png(gt / "depth" / cam.name / f"{frame_name(0)}.png",
                  np.clip(np.round(view.depth * 1000), 0, 65535).astype(np.uint16))
             image_paths.append(rel)
         if frames:
