@@ -33,6 +33,7 @@ from twinkit.capture.layout import (CALIBRATION_TOML, KIND, LANDMARKS_2D, LANDMA
 from twinkit.capture.media import iter_frames, read_image
 from twinkit.capture.pose2d import Detection, PoseDetector
 from twinkit.capture.segmentation import PersonSegmenter
+from twinkit.capture.sfm import scale_from_distance, scale_from_height, solve_cameras
 from twinkit.capture.sources import Source, open_source
 from twinkit.capture.subject import choose_subject
 from twinkit.capture.sync import estimate_offsets
@@ -45,9 +46,11 @@ from twinkit.core.progress import detail, info, progress, warn
 
 _STATE = ".ingest-state.json"
 _DETECTIONS = "cache/detections"
-# Eye height over stature for adults (anthropometric mean, e.g. NASA-STD-3000 / ISO 7250 tables): used
-# only to turn --subject-height into a scale for an uncalibrated capture, stated as approximate.
-_EYE_HEIGHT_RATIO = 0.936
+# Height of the eyes above BlazePose's heel landmarks, as a share of stature: eye height is ~0.936 of
+# stature for adults (ISO 7250 / NASA-STD-3000 tables) and the heel landmark sits at the back of the heel,
+# ~0.03 of stature above the floor (measured on the virtual studio). Used only to turn --subject-height
+# into a scale for an uncalibrated capture; the result is stated as approximate (about 3 %).
+_EYE_ABOVE_HEEL_RATIO = 0.905
 
 
 @dataclass(frozen=True)
@@ -176,8 +179,6 @@ def _calibrate(source: Source, stage: Path, timings: dict[str, float]) -> list[C
     """The source's cameras, or cameras solved by SfM for an uncalibrated source."""
     if source.format != "uncalibrated":
         return [v.camera for v in source.views]
-    from twinkit.capture.sfm import solve_cameras  # pycolmap is only needed here
-
     clock = time.perf_counter()
     images = {v.camera.name: (v.images[0] if v.images else None) for v in source.views}
     cameras, registered, _ = solve_cameras({k: p for k, p in images.items() if p is not None},
@@ -332,10 +333,7 @@ def _apply_scale(source: Source, cameras: list[Camera], lm3d, options: IngestOpt
     factor = None
     if options.known_distance is not None:
         a, b, metres = options.known_distance
-        by_name = {c.name: c for c in cameras}
-        if a not in by_name or b not in by_name:
-            raise InputError(f"--known-distance names camera(s) not in the capture: {a}, {b}")
-        factor = metres / np.linalg.norm(by_name[a].center - by_name[b].center)
+        factor = scale_from_distance(cameras, a, b, metres)
         how = f"metric from the known distance {metres} m between {a} and {b}"
     elif options.subject_height is not None:
         eyes = [blazepose.INDEX["left_eye"], blazepose.INDEX["right_eye"]]
@@ -345,9 +343,9 @@ def _apply_scale(source: Source, cameras: list[Camera], lm3d, options: IngestOpt
         heights = [h for h in heights if np.isfinite(h) and h > 0]
         if not heights:
             raise QualityError("--subject-height needs the eyes and heels triangulated in at least one frame")
-        factor = options.subject_height * _EYE_HEIGHT_RATIO / float(np.median(heights))
-        how = (f"approximately metric (about 2%) from the subject height {options.subject_height} m, "
-               f"taking eye height as {_EYE_HEIGHT_RATIO} of stature")
+        factor = scale_from_height(float(np.median(heights)), options.subject_height * _EYE_ABOVE_HEEL_RATIO)
+        how = (f"approximately metric (about 3 %) from the subject height {options.subject_height} m, "
+               f"taking the eyes to be {_EYE_ABOVE_HEEL_RATIO} of stature above the heel landmarks")
     if factor is None:
         warn("the capture has no calibration and no scale reference: its scale is ARBITRARY "
              "(give --subject-height or --known-distance for metres)")

@@ -1,0 +1,101 @@
+"""Body fit (twinkit.reconstruct.bodyfit): measured against the virtual studio's ground-truth anny body."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+import trimesh
+
+from twinkit.capture.cameras import Camera, look_at
+from twinkit.core.errors import InputError
+from twinkit.reconstruct.bodyfit.losses import silhouette_loss
+from twinkit.reconstruct.bodyfit.targets import silhouette_from_mask
+
+
+def _disc_view(size: int = 256) -> tuple[Camera, np.ndarray, np.ndarray]:
+    """A camera 3 m from a 0.4 m disc of points in the z=0 plane, and the disc's mask in that camera."""
+    R, t = look_at(np.array([0.0, 0.0, 3.0]), np.zeros(3), np.array([0.0, 1.0, 0.0]))
+    cam = Camera("c", size, size, [[300, 0, size / 2], [0, 300, size / 2], [0, 0, 1]], R, t)
+    r, a = np.meshgrid(np.linspace(0, 0.4, 20), np.linspace(0, 2 * np.pi, 360, endpoint=False))
+    disc = np.column_stack([(r * np.cos(a)).ravel(), (r * np.sin(a)).ravel(), np.zeros(r.size)])
+    centre = cam.project(np.zeros((1, 3)))[0]
+    mask = cv2.circle(np.zeros((size, size), np.uint8), tuple(int(round(c)) for c in centre),
+                      int(round(300 * 0.4 / 3.0)), 1, -1).astype(bool)
+    return cam, mask, disc
+
+
+def test_silhouette_loss_is_lowest_at_the_true_position_and_pulls_towards_it():
+    cam, mask, disc = _disc_view()
+    silhouette = silhouette_from_mask(cam, mask, contour_points=200)
+    metres_per_px = 3.0 / 300
+    at = lambda dx: silhouette_loss(torch.from_numpy(disc + [dx, 0, 0]), silhouette, metres_per_px)  # noqa: E731
+    assert float(at(0.0)) < 1e-4                     # < (1 cm)^2 = 1 px: the mask edge is quantised
+    assert float(at(0.05)) > 5 * float(at(0.0))
+    shift = torch.tensor([0.05, 0.0, 0.0], dtype=torch.float64, requires_grad=True)
+    silhouette_loss(torch.from_numpy(disc) + shift, silhouette, metres_per_px).backward()
+    assert shift.grad[0] > 0                          # descending the gradient moves the disc back
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A small virtual session (12 cameras, 384 px) and its capture."""
+    from twinkit.capture.ingest import ingest
+    from twinkit.capture.studio.session import StudioOptions, simulate
+
+    session = simulate(tmp_path_factory.mktemp("bodyfit") / "session", StudioOptions(seed=3, cameras=12, size=384))
+    return session, ingest(session, session.parent / "capture")
+
+
+@pytest.fixture(scope="module")
+def fitted(studio):
+    from twinkit.capture.layout import Capture
+    from twinkit.reconstruct.bodyfit import fit_body
+
+    return fit_body(Capture.open(studio[1]))
+
+
+@pytest.mark.slow
+def test_fit_matches_ground_truth_body(studio, fitted):
+    session, _ = studio
+    gt = trimesh.load(session / "gt" / "body.ply", process=False).vertices  # same anny topology
+    error_cm = np.linalg.norm(fitted.vertices - gt, axis=1) * 100
+    stature_error_cm = abs(fitted.stature_m - json.loads((session / "gt" / "measurements.json").read_text())
+                           ["stature_m"]) * 100
+    print(f"body fit: mean vertex error {error_cm.mean():.2f} cm, p95 {np.percentile(error_cm, 95):.2f} cm, "
+          f"stature error {stature_error_cm:.2f} cm, {fitted.timings_s}")
+    assert error_cm.mean() <= 1.5
+    assert stature_error_cm <= 1.0
+    assert np.allclose(fitted.transform[:3, :3] @ fitted.transform[:3, :3].T, np.eye(3), atol=1e-9)
+
+
+@pytest.mark.slow
+def test_write_body_round_trips(tmp_path, fitted):
+    from twinkit.reconstruct.bodyfit import write_body
+
+    path = write_body(tmp_path / "avatar", fitted)
+    saved = json.loads(path.read_text())
+    mesh = trimesh.load(tmp_path / "avatar" / saved["mesh"], process=False)
+    assert np.abs(mesh.vertices - fitted.vertices).max() < 1e-6
+    assert np.array_equal(mesh.faces, fitted.faces)
+    assert np.allclose(saved["transform"], fitted.transform)
+    assert saved["phenotype"] == fitted.phenotype
+    assert sorted(saved["pose"]) == sorted(fitted.pose)
+    assert not list((tmp_path / "avatar").glob(".*.tmp"))
+
+
+@pytest.mark.slow
+def test_missing_mask_is_a_clear_input_error(tmp_path, studio):
+    from twinkit.capture.layout import Capture
+    from twinkit.reconstruct.bodyfit import FitOptions, fit_body
+
+    capture = shutil.copytree(studio[1], tmp_path / "capture")
+    (capture / "masks" / "cam00" / "000000.png").unlink()
+    with pytest.raises(InputError, match="mask missing") as err:
+        fit_body(Capture.open(capture), FitOptions(landmark_steps=1, silhouette_steps=1))
+    assert err.value.path.name == "000000.png"
