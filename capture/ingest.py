@@ -242,9 +242,10 @@ def _time_offsets(source: Source, cameras: list[Camera], detections, samples,
                   options: IngestOptions) -> dict[str, int]:
     """Per-camera offsets in sampled frames (timeline index = sample index - offset)."""
     names = [c.name for c in cameras]
-    if source.time_offsets:
+    if source.time_offsets:  # media frame i shows reference instant i + offset: the timeline is i + offset
         rate = _sample_rate(source, options)
-        return {n: int(round(source.time_offsets.get(n, 0.0) * rate)) for n in names}
+        first = source.time_offsets.get(names[0], 0.0)  # the first camera is the timeline's reference
+        return {n: -int(round((source.time_offsets.get(n, 0.0) - first) * rate)) for n in names}
     if options.sync == "none" or min(len(samples[n]) for n in names) < 10:
         return {n: 0 for n in names}
     tracks = {n: np.stack([_best(frame) for frame in detections[n]]) for n in names}

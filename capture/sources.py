@@ -24,7 +24,7 @@ import numpy as np
 
 from twinkit.capture.cameras import PINHOLE, Camera
 from twinkit.capture.formats import camera_names, colmap, nerfstudio, pose2sim
-from twinkit.capture.media import is_image, is_video, list_images, list_videos, media_size
+from twinkit.capture.media import is_image, is_video, list_images, list_videos, media_size, video_fps
 from twinkit.core.atomic import read_json
 from twinkit.core.errors import InputError
 from twinkit.core.progress import warn
@@ -244,6 +244,37 @@ def _check_inside(root: Path, paths: list[Path], source: Path) -> None:
             raise InputError(f"{p} is outside the session folder {root}", source)
 
 
+TIME_OFFSETS = "time_offsets.json"
+
+
+def _time_offsets(root: Path, views: list[SourceView]) -> dict[str, float]:
+    """Per-camera offsets in seconds from ``SESSION/time_offsets.json``, if the session has one.
+
+    The file holds ``{"units": "s" | "frames", "offsets": {camera: value}}``: frame ``i`` of the camera's
+    media shows the instant of the rig's reference frame ``i + offset`` (frames are the camera's own).
+    """
+    path = root / TIME_OFFSETS
+    if not path.exists():
+        return {}
+    data = read_json(path)
+    units, offsets = data.get("units", "s"), data.get("offsets")
+    if units not in ("s", "frames") or not isinstance(offsets, dict) or not all(
+            isinstance(v, (int, float)) and np.isfinite(v) for v in offsets.values()):
+        raise InputError('expected {"units": "s" | "frames", "offsets": {camera: number}}', path)
+    by_key = {_key(v.camera.name): v for v in views}
+    unknown = [c for c in offsets if _key(c) not in by_key]
+    if unknown:
+        raise InputError(f"offsets for camera(s) not in the session: {', '.join(unknown)}", path)
+    out = {}
+    for cam, value in offsets.items():
+        view = by_key[_key(cam)]
+        rate = video_fps(view.video) if units == "frames" and view.video is not None else 1.0
+        if units == "frames" and view.video is None:
+            raise InputError(f"offsets in frames need videos; {cam} has images (give seconds)", path)
+        out[view.camera.name] = float(value) / rate
+    return out
+
+
 def _declared_units(kind: str, calib: Path | None) -> str | None:
     """Units a nerfstudio ``transforms.json`` declares with a top-level ``"units"`` key, if any."""
     if kind != NERFSTUDIO or calib is None:
@@ -302,4 +333,8 @@ def open_source(path: str | Path, *, calibration: str | Path | None = None,
     if kind == COLMAP:
         files = colmap.model_files(calib)[1]
     files += [v.video for v in views if v.video] + [p for v in views for p in v.images] + list(plates.values())
-    return Source(path, kind, views, up, scale, {}, plates, files, notes)
+    offsets = _time_offsets(path, views)
+    if offsets:
+        files.append(path / TIME_OFFSETS)
+        notes.append(f"time offsets taken from {TIME_OFFSETS}")
+    return Source(path, kind, views, up, scale, offsets, plates, files, notes)

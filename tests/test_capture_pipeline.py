@@ -108,6 +108,11 @@ def test_unsynchronised_video_is_aligned(tmp_path: Path) -> None:
         gt = gt["keypoints"] if "keypoints" in gt else gt
         errors += [np.linalg.norm(result["points"][blazepose.INDEX[n]] - np.asarray(gt[n])) for n in blazepose.LIMBS]
     assert len(lm3d) >= 25 and 100 * np.nanmean(errors) <= 3.0
+    # the same offsets given by the session (time_offsets.json) instead of estimated
+    given = _hardlinked_copy(session, tmp_path / "given", skip=("gt",))
+    (given / "time_offsets.json").write_text(json.dumps({"units": "frames", "offsets": truth}))
+    capture = ingest(given, tmp_path / "capture-given", IngestOptions(sync="none"))
+    assert json.loads((capture / "manifest.json").read_text())["time_offsets_frames"] == expected
 
 
 def test_interrupted_ingest_resumes_without_redoing_work(tmp_path: Path, monkeypatch) -> None:

@@ -22,12 +22,12 @@ class FitOptions:
     """Optimisation settings; the result is a deterministic function of these and the capture."""
 
     frame: int | None = None          # default: the capture's key frame
-    max_cameras: int = 12             # silhouettes used (evenly spread over the rig)
-    vertex_stride: int = 4            # every n-th vertex enters the silhouette term
-    contour_points: int = 300         # per mask
-    landmark_steps: int = 150
-    silhouette_steps: int = 200
-    learning_rate: float = 0.02
+    max_cameras: int = 8              # silhouettes used (evenly spread over the rig)
+    vertex_stride: int = 6            # every n-th vertex enters the silhouette term
+    contour_points: int = 200         # per mask
+    landmark_steps: int = 100
+    silhouette_steps: int = 120
+    learning_rate: float = 0.03
     landmark_weight: float = 0.3      # relative to the silhouette term in stage 2
     pose_prior: float = 1e-3          # squared rotation angle (rad^2) penalty per bone
     seed: int = 0

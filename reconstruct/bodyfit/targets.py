@@ -75,17 +75,24 @@ def _undistorted(camera: Camera, mask: np.ndarray) -> np.ndarray:
 def read_silhouette(capture: Capture, camera: Camera, frame: int, contour_points: int) -> Silhouette:
     """Load ``masks/<cam>/<frame>.png`` and derive its outside-distance map and outer contour."""
     path = capture.mask_path(camera.name, frame)
+    if not path.is_file():
+        raise InputError("mask missing", path)
     mask = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
     if mask is None:
-        raise InputError("mask missing or not a readable image", path)
+        raise InputError("mask is not a readable image", path)
     if mask.shape != (camera.height, camera.width):
         raise InputError(f"mask is {mask.shape[1]}x{mask.shape[0]}, camera {camera.name} is "
                          f"{camera.width}x{camera.height}", path)
-    mask = (_undistorted(camera, mask) > 127).astype(np.uint8)
+    if not np.any(mask > 127):
+        raise InputError("mask is empty (no subject in this view)", path)
+    return silhouette_from_mask(camera, _undistorted(camera, mask) > 127, contour_points)
+
+
+def silhouette_from_mask(camera: Camera, mask: np.ndarray, contour_points: int) -> Silhouette:
+    """A :class:`Silhouette` from a boolean (H, W) mask already in the undistorted image of ``camera``."""
+    mask = mask.astype(np.uint8)
     outside = cv2.distanceTransform(1 - mask, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    if not contours:
-        raise InputError("mask is empty (no subject in this view)", path)
     outline = max(contours, key=cv2.contourArea).reshape(-1, 2).astype(np.float64)
     outline = outline[np.linspace(0, len(outline) - 1, min(contour_points, len(outline))).astype(int)]
     pinhole = Camera(camera.name, camera.width, camera.height, camera.K, camera.R, camera.t, model="PINHOLE")
