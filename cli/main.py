@@ -15,6 +15,7 @@ from twinkit import __version__
 from twinkit.capture.cli import capture
 from twinkit.cli.demo import demo
 from twinkit.core.errors import TwinkitError
+from twinkit.reconstruct.cli import reconstruct
 from twinkit.core.progress import set_verbosity, verbosity
 from twinkit.rights.cli import consent, ledger_, license_, registry_, verify
 
@@ -57,6 +58,7 @@ def twin(quiet: bool, verbose: bool) -> None:
 
 
 twin.add_command(capture)
+twin.add_command(reconstruct)
 twin.add_command(demo)
 twin.add_command(consent)
 twin.add_command(license_)

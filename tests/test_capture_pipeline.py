@@ -20,7 +20,7 @@ from twinkit.capture.formats import colmap, pose2sim
 from twinkit.capture.ingest import IngestOptions, ingest
 from twinkit.capture.landmarks_io import read_landmarks2d, read_landmarks3d
 from twinkit.capture.layout import Capture
-from twinkit.capture.studio.evaluate import capture_quality, limb_errors_cm
+from twinkit.capture.studio.evaluate import body_fit_error_cm, capture_quality, limb_errors_cm
 from twinkit.capture.studio.session import StudioOptions, simulate
 from twinkit.cli.main import twin
 from twinkit.core.errors import InputError
@@ -188,3 +188,16 @@ def test_real_four_camera_capture(tmp_path: Path) -> None:
     # a bystander chosen in some view would put that camera's errors in the hundreds of pixels
     per_camera = {c.name: reprojection_errors(cap, c.name, lm2d, lm3d) for c in cap.cameras}
     assert max(np.median(e) for e in per_camera.values()) < 25.0
+
+
+def test_reconstruct_body_cli_meets_fit_acceptance(virtual_session: Path, virtual_capture: Path,
+                                                   tmp_path: Path) -> None:
+    result = CliRunner().invoke(twin, ["-q", "reconstruct", "body", str(virtual_capture), "-o",
+                                       str(tmp_path / "avatar")])
+    assert result.exit_code == 0, result.output
+    assert body_fit_error_cm(virtual_session, tmp_path / "avatar") <= 1.5
+    stature = json.loads((virtual_session / "gt" / "measurements.json").read_text())["stature_m"]
+    assert abs(json.loads((tmp_path / "avatar" / "body.json").read_text())["stature_m"] - stature) <= 0.01
+    manifest = json.loads((tmp_path / "avatar" / "manifest.json").read_text())
+    assert manifest["kind"] == "avatar"
+    assert manifest["twin_id"] == json.loads((virtual_capture / "manifest.json").read_text())["twin_id"]

@@ -45,3 +45,12 @@ def capture_quality(session: Path, capture: Path) -> dict[str, float]:
         "limb_error_cm_mean": round(float(np.nanmean(list(errors.values()))), 2),
         "limb_error_cm_max": round(float(np.nanmax(list(errors.values()))), 2),
     }
+
+
+def body_fit_error_cm(session: Path, avatar: Path) -> float:
+    """Mean distance (cm) between the fitted body mesh and the GT anny mesh (same topology)."""
+    import trimesh
+
+    fitted = trimesh.load(Path(avatar) / "body.ply", process=False)
+    truth = trimesh.load(Path(session) / "gt" / "body.ply", process=False)
+    return float(100 * np.linalg.norm(fitted.vertices - truth.vertices, axis=1).mean())
