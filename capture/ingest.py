@@ -15,7 +15,9 @@ Steps, each resumable from the staging folder ``CAPTURE.partial`` (re-run the sa
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import time
 import uuid
 from dataclasses import asdict, dataclass
@@ -30,7 +32,7 @@ from twinkit.capture.formats.pose2sim import write_calibration
 from twinkit.capture.landmarks_io import write_landmarks2d, write_landmarks3d
 from twinkit.capture.layout import (CALIBRATION_TOML, KIND, LANDMARKS_2D, LANDMARKS_3D, TRANSFORMS,
                                     image_relpath, mask_relpath)
-from twinkit.capture.media import iter_frames, read_image
+from twinkit.capture.media import iter_frames, read_image, video_fps
 from twinkit.capture.pose2d import Detection, PoseDetector
 from twinkit.capture.segmentation import PersonSegmenter
 from twinkit.capture.sfm import scale_from_distance, scale_from_height, solve_cameras
@@ -119,7 +121,7 @@ def ingest(src: str | Path, out: str | Path, options: IngestOptions = IngestOpti
     timings["triangulate"] = time.perf_counter() - clock
 
     scale_note = _apply_scale(source, cameras, lm3d, options)
-    _finalise(stage, cameras, timeline, samples, lm2d, lm3d)
+    _finalise(stage, cameras, timeline, samples)
     key = options.key_frame if options.key_frame is not None else _best_frame(lm3d)
     if key not in timeline:
         raise InputError(f"key frame {key} is not on the capture's timeline "
@@ -257,8 +259,6 @@ def _time_offsets(source: Source, cameras: list[Camera], detections, samples,
 def _sample_rate(source: Source, options: IngestOptions) -> float:
     if options.fps:
         return options.fps
-    from twinkit.capture.media import video_fps
-
     videos = [v.video for v in source.views if v.video is not None]
     return video_fps(videos[0]) if videos else 1.0
 
@@ -359,7 +359,7 @@ def _apply_scale(source: Source, cameras: list[Camera], lm3d, options: IngestOpt
     return how
 
 
-def _finalise(stage: Path, cameras, timeline, samples, lm2d, lm3d) -> None:
+def _finalise(stage: Path, cameras, timeline, samples) -> None:
     """Move images and masks from sample indices to timeline frame names; drop unused samples."""
     for cam in cameras:
         keep = {by_cam[cam.name]: t for t, by_cam in timeline.items()}
@@ -399,14 +399,11 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def _jsonable(obj):
-    import json
-
+    """``obj`` as it reads back from JSON (tuples become lists)."""
     return json.loads(json.dumps(obj))
 
 
 def _remove(path: Path) -> None:
-    import shutil
-
     if path.is_dir():
         shutil.rmtree(path)
     else:
