@@ -16,6 +16,7 @@ from twinkit.capture.cli import capture
 from twinkit.cli.demo import demo
 from twinkit.core.errors import TwinkitError
 from twinkit.reconstruct.cli import reconstruct
+from twinkit.render.cli import measure
 from twinkit.core.progress import set_verbosity, verbosity
 from twinkit.rights.cli import consent, ledger_, license_, registry_, verify
 
@@ -59,6 +60,7 @@ def twin(quiet: bool, verbose: bool) -> None:
 
 twin.add_command(capture)
 twin.add_command(reconstruct)
+twin.add_command(measure)
 twin.add_command(demo)
 twin.add_command(consent)
 twin.add_command(license_)

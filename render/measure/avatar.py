@@ -1,0 +1,83 @@
+"""Measure an avatar folder: its mesh with the fitted body's landmarks, written to ``measurements.json``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import trimesh
+
+from twinkit.core.atomic import read_json, write_json
+from twinkit.core.errors import InputError
+from twinkit.core.manifest import Manifest
+from twinkit.core.progress import warn
+from twinkit.render.measure.definitions import DEFINITIONS
+from twinkit.render.measure.landmarks import fitted_body_landmarks
+
+MEASUREMENTS_JSON = "measurements.json"
+BODY_JSON = "body.json"
+
+
+def avatar_up(avatar_dir: Path) -> np.ndarray:
+    """The capture world's up axis: from the avatar manifest's ``gltf_from_world`` (its +Y row), else the
+    capture manifest's ``world.up``, else anny's +Z mapped by the fitted body's transform (with a warning)."""
+    manifest = Manifest.read(avatar_dir, kind="avatar")
+    if "gltf_from_world" in manifest.extra:
+        return np.asarray(manifest.extra["gltf_from_world"], dtype=np.float64)[1, :3]
+    capture = Path(manifest.extra.get("capture", ""))
+    if (capture / "manifest.json").is_file():
+        return np.asarray(Manifest.read(capture).extra["world"]["up"], dtype=np.float64)
+    warn(f"{avatar_dir}: no gltf_from_world and capture {capture} not found; up taken from the fitted body")
+    transform = np.asarray(read_json(avatar_dir / BODY_JSON)["transform"], dtype=np.float64)
+    return transform[:3, 2]
+
+
+def load_mesh(path: Path) -> trimesh.Trimesh:
+    """A triangle mesh file (PLY/OBJ/GLB...) as one :class:`trimesh.Trimesh`, with clear errors."""
+    if not path.is_file():
+        raise InputError("mesh not found", path)
+    try:
+        mesh = trimesh.load(path, force="mesh", process=False)
+    except Exception as exc:  # trimesh raises many types for unreadable files
+        raise InputError(f"cannot read the mesh ({exc})", path) from None
+    if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
+        raise InputError("no triangles in the mesh", path)
+    return mesh
+
+
+def measure_avatar(avatar_dir: str | Path, mesh_name: str = "body.ply") -> dict[str, Any]:
+    """Measure ``AVATAR/mesh_name`` (capture world, metres) with the landmarks of ``AVATAR/body.json``.
+
+    Returns the ``measurements.json`` document: per measurement its value in metres, ISO 8559-1 clause,
+    label and tolerance (twice the ISO 20685-1 allowance).
+    """
+    avatar_dir = Path(avatar_dir)
+    mesh = load_mesh(avatar_dir / mesh_name)
+    up = avatar_up(avatar_dir)
+    landmarks = fitted_body_landmarks(avatar_dir / BODY_JSON, up)
+    return {
+        "units": "m",
+        "standard": "ISO 8559-1:2017",
+        "mesh": mesh_name,
+        "landmarks": BODY_JSON,
+        "up": up.tolist(),
+        "measurements": {d.name: {"value": d.measure(mesh, landmarks), "label": d.label,
+                                  "iso_8559_1": d.iso_8559_1, "tolerance_m": d.tolerance_m}
+                         for d in DEFINITIONS},
+    }
+
+
+def write_measurements(avatar_dir: str | Path, document: dict[str, Any]) -> Path:
+    """Atomically write ``AVATAR/measurements.json``; returns its path."""
+    path = Path(avatar_dir) / MEASUREMENTS_JSON
+    write_json(path, document)
+    return path
+
+
+def format_table(document: dict[str, Any]) -> str:
+    """The measurements as a plain-text table in centimetres."""
+    rows = [f"{'measurement':<20} {'cm':>8}  ISO 8559-1"]
+    for name, m in document["measurements"].items():
+        rows.append(f"{m['label']:<20} {100 * m['value']:>8.1f}  {m['iso_8559_1']}")
+    return "\n".join(rows)

@@ -1,0 +1,188 @@
+"""Body measurements on a triangle mesh plus landmarks, each defined after ISO 8559-1:2017.
+
+Every function takes the mesh (metres, world frame) and :class:`Landmarks` of the same body and returns
+metres. Horizontal planes are perpendicular to the landmarks' up axis; "height" is the coordinate along it.
+Bilateral measurements are taken on the subject's right side. The acceptance tolerance of each measurement
+is twice its ISO 20685-1 allowance (heights and small girths 4 mm, lengths 5 mm, large girths 9 mm).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import shapely
+import trimesh
+from trimesh.geometry import plane_transform
+
+from twinkit.render.measure.landmarks import Landmarks
+from twinkit.render.measure.sections import girth, part_loop
+
+STEP_M = 0.005  # spacing of the horizontal sections scanned for a minimum or maximum girth
+
+
+def _heights(points: np.ndarray, lm: Landmarks) -> np.ndarray:
+    return np.asarray(points) @ lm.up
+
+
+def _levels(lo: float, hi: float) -> np.ndarray:
+    return np.arange(lo, hi + 1e-9, STEP_M)
+
+
+def _torso_girth(mesh: trimesh.Trimesh, lm: Landmarks, height: float) -> float:
+    """Tape girth of the trunk at ``height``: the horizontal loop around the spine's axis."""
+    centre = lm.at_height("spine05", "spine01", height)
+    return girth(mesh, centre, lm.up, centre)
+
+
+def _arm_merges(mesh: trimesh.Trimesh, lm: Landmarks, height: float) -> bool:
+    """Whether the trunk's loop at ``height`` takes in an upper arm (i.e. the level is above an armpit)."""
+    centre = lm.at_height("spine05", "spine01", height)
+    loop = part_loop(mesh, centre, lm.up, centre)
+    if loop is None:
+        return False
+    to_plane = plane_transform(centre, lm.up)
+    for side in ("L", "R"):
+        arm = lm.at_height(f"upperarm01.{side}", f"lowerarm01.{side}", height)
+        if loop.contains(shapely.Point(trimesh.transform_points(arm[None], to_plane)[0, :2])):
+            return True
+    return False
+
+
+def floor_height(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
+    """The standing surface: the lowest point of the mesh along up (feet on the floor)."""
+    return float(_heights(mesh.vertices, lm).min())
+
+
+def stature(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
+    """ISO 8559-1:2017 5.1.1 stature (body height): vertical distance from the standing surface to the
+    top of the head (vertex) — the mesh's extent along up."""
+    h = _heights(mesh.vertices, lm)
+    return float(h.max() - h.min())
+
+
+def waist_girth(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
+    """ISO 8559-1:2017 5.3.10 waist girth: horizontal girth at the natural waistline, between the lowest rib
+    and the iliac crest. The waistline is anny's own (the ``waist`` landmark: centre of the vertex loop that
+    ``anny.Anthropometry`` measures), so the value compares with anny's; see docs/measurements.md."""
+    return _torso_girth(mesh, lm, lm.height("waist"))
+
+
+def crotch_point(mesh: trimesh.Trimesh, lm: Landmarks) -> np.ndarray:
+    """The crotch: lowest point of the body's mid-sagittal outline (the plane through the hip centres'
+    midpoint, perpendicular to the hip axis), searched above knee level."""
+    mid = (lm["left_hip"] + lm["right_hip"]) / 2
+    inside = mid - ((mid - lm["spine05"]) @ lm.left) * lm.left  # on the spine's sagittal plane
+
+    loop = part_loop(mesh, inside, lm.left, inside)
+    if loop is None:
+        return mid
+    outline = trimesh.transform_points(np.column_stack([np.asarray(loop.exterior.coords),
+                                                        np.zeros(len(loop.exterior.coords))]),
+                                       np.linalg.inv(plane_transform(inside, lm.left)))
+    knee = max(lm.height("right_knee"), lm.height("left_knee"))
+    above = outline[_heights(outline, lm) > knee]
+    return above[int(np.argmin(_heights(above, lm)))]
+
+
+def inside_leg_length(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
+    """ISO 8559-1:2017 5.1.15 inside leg length (crotch height): vertical distance from the crotch to the
+    standing surface."""
+    return float(crotch_point(mesh, lm) @ lm.up) - floor_height(mesh, lm)
+
+
+def hip_girth(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
+    """ISO 8559-1:2017 5.3.13 hip girth: horizontal girth at the level of the greatest buttock prominence
+    (here the largest trunk girth between 1 cm above the crotch and the waistline)."""
+    levels = _levels(float(crotch_point(mesh, lm) @ lm.up) + 0.01, lm.height("waist"))
+    return float(np.nanmax([_torso_girth(mesh, lm, z) for z in levels]))
+
+
+def armpit_level(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
+    """Lowest height above the lowest rib (``spine02``) at which the trunk's section takes in an arm."""
+    top = min(lm.height("upperarm01.L"), lm.height("upperarm01.R"))
+    for z in _levels(lm.height("spine02"), top):
+        if _arm_merges(mesh, lm, z):
+            return float(z)
+    return top
+
+
+def chest_girth(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
+    """ISO 8559-1:2017 5.3.4 chest girth / 5.3.5 bust girth: horizontal girth under the armpits over the
+    most prominent point of the chest or bust (here the largest trunk girth from the lowest rib up to 1 cm
+    below the armpits; the arms stay outside the tape)."""
+    levels = _levels(lm.height("spine02"), armpit_level(mesh, lm) - 0.01)
+    return float(np.nanmax([_torso_girth(mesh, lm, z) for z in levels]))
+
+
+def neck_girth(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
+    """ISO 8559-1:2017 5.3.2 neck girth: girth of the neck just below the larynx, perpendicular to the neck
+    axis (here through anny's ``neck02`` joint, normal along ``neck01`` -> ``neck03``)."""
+    return girth(mesh, lm["neck02"], lm["neck03"] - lm["neck01"], lm["neck02"])
+
+
+def upper_arm_girth(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
+    """ISO 8559-1:2017 5.3.16 upper-arm girth: girth of the right upper arm perpendicular to its axis,
+    midway between the shoulder joint (acromion level) and the elbow."""
+    mid = (lm["upperarm01.R"] + lm["lowerarm01.R"]) / 2
+    return girth(mesh, mid, lm["lowerarm01.R"] - lm["upperarm01.R"], mid)
+
+
+def thigh_girth(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
+    """ISO 8559-1:2017 5.3.20 thigh girth: horizontal girth of the right thigh at its highest level, just
+    below the gluteal fold (here 2 cm below the crotch)."""
+    z = float(crotch_point(mesh, lm) @ lm.up) - 0.02
+    axis = lm.at_height("upperleg01.R", "lowerleg01.R", z)
+    return girth(mesh, axis, lm.up, axis)
+
+
+def acromion(mesh: trimesh.Trimesh, lm: Landmarks, side: str) -> np.ndarray:
+    """Shoulder point: the skin straight above the shoulder joint (``upperarm01`` head) of ``side``."""
+    joint = lm[f"upperarm01.{side}"]
+    hits, _, _ = mesh.ray.intersects_location(joint[None], lm.up[None])
+    if len(hits) == 0:
+        return joint
+    return hits[int(np.argmin(np.linalg.norm(hits - joint, axis=1)))]
+
+
+def arm_length(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
+    """ISO 8559-1:2017 5.4.14 arm length: from the acromion over the elbow to the wrist, along the right
+    arm (here the polyline acromion -> elbow joint centre -> wrist joint centre)."""
+    elbow, wrist = lm["lowerarm01.R"], lm["wrist.R"]
+    return float(np.linalg.norm(acromion(mesh, lm, "R") - elbow) + np.linalg.norm(elbow - wrist))
+
+
+def shoulder_width(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
+    """ISO 8559-1:2017 5.4.2 shoulder width (biacromial): straight distance between the two acromions."""
+    return float(np.linalg.norm(acromion(mesh, lm, "L") - acromion(mesh, lm, "R")))
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A named measurement: its ISO 8559-1 clause, tolerance class and function."""
+
+    name: str
+    label: str
+    iso_8559_1: str
+    tolerance_m: float  # twice the ISO 20685-1 allowance for its class
+    measure: Callable[[trimesh.Trimesh, Landmarks], float]
+
+
+DEFINITIONS: tuple[Definition, ...] = (
+    Definition("stature", "Stature", "5.1.1", 0.004, stature),
+    Definition("chest_girth", "Chest/bust girth", "5.3.4/5.3.5", 0.009, chest_girth),
+    Definition("waist_girth", "Waist girth", "5.3.10", 0.009, waist_girth),
+    Definition("hip_girth", "Hip girth", "5.3.13", 0.009, hip_girth),
+    Definition("neck_girth", "Neck girth", "5.3.2", 0.004, neck_girth),
+    Definition("upper_arm_girth", "Upper-arm girth", "5.3.16", 0.004, upper_arm_girth),
+    Definition("thigh_girth", "Thigh girth", "5.3.20", 0.004, thigh_girth),
+    Definition("inside_leg_length", "Inside leg length", "5.1.15", 0.005, inside_leg_length),
+    Definition("arm_length", "Arm length", "5.4.14", 0.005, arm_length),
+    Definition("shoulder_width", "Shoulder width", "5.4.2", 0.005, shoulder_width),
+)
+
+
+def measure_mesh(mesh: trimesh.Trimesh, lm: Landmarks) -> dict[str, float]:
+    """All measurements (metres) of ``mesh`` with landmarks ``lm``, by definition name."""
+    return {d.name: d.measure(mesh, lm) for d in DEFINITIONS}

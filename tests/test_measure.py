@@ -1,0 +1,117 @@
+"""ISO 8559-1 measurements (twinkit.render.measure) checked against anny's anthropometry, analytic shapes and
+remeshing; the virtual bodies need no images (anny forward passes only)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+import trimesh
+
+from twinkit.core.errors import InputError
+from twinkit.render.measure import DEFINITIONS, Landmarks, body_landmarks, girth, measure_avatar, measure_mesh
+from twinkit.render.measure.definitions import stature
+
+UP = np.array([0.0, 0.0, 1.0])
+PHENOTYPES = [  # varied adults: male/female, light/heavy, short/tall
+    dict(gender=0.0, age=0.7, muscle=0.6, weight=0.7, height=0.45, proportions=0.5),
+    dict(gender=1.0, age=0.65, muscle=0.4, weight=0.35, height=0.3, proportions=0.4),
+    dict(gender=0.3, age=0.85, muscle=0.3, weight=0.6, height=0.25, proportions=0.65),
+    dict(gender=0.8, age=0.75, muscle=0.5, weight=0.65, height=0.5, proportions=0.35),
+]
+
+
+@pytest.fixture(scope="module")
+def bodies():
+    from twinkit.capture.studio.body import pose_body, studio_pose
+
+    out = []
+    for seed, phenotype in enumerate(PHENOTYPES):
+        body = pose_body(phenotype, studio_pose(seed))
+        out.append((body, trimesh.Trimesh(body.vertices, body.faces, process=False), body_landmarks(body)))
+    return out
+
+
+def test_stature_and_waist_match_anny_anthropometry(bodies):
+    from twinkit.capture.studio.body import anny_model
+
+    waist_loop = anny_model()[2].waist_vertex_indices
+    for body, mesh, lm in bodies:
+        assert abs(stature(mesh, lm) - body.measurements["stature_m"]) < 0.004
+        ours = measure_mesh(mesh, lm)["waist_girth"]
+        # Like with like: anny's waist loop laid flat in the horizontal plane and taped (convex hull).
+        flat = shapely.MultiPoint(body.vertices[waist_loop][:, :2]).convex_hull.exterior.length
+        assert abs(ours - flat) < 0.009, (ours, flat)
+        # anny's own figure walks its saddle-shaped loop in 3D: up to ~2 cm longer than a horizontal tape.
+        assert -0.025 < ours - body.measurements["waist_circumference_m"] < 0.003
+
+
+def test_measurements_are_plausible_and_ordered(bodies):
+    for body, mesh, lm in bodies:
+        m = measure_mesh(mesh, lm)
+        assert set(m) == {d.name for d in DEFINITIONS}
+        assert m["hip_girth"] > m["waist_girth"] and m["chest_girth"] > m["waist_girth"]
+        assert m["thigh_girth"] > m["upper_arm_girth"] > 0.15 and 0.25 < m["neck_girth"] < 0.5
+        assert 0.40 < m["inside_leg_length"] / m["stature"] < 0.52
+        assert 0.28 < m["shoulder_width"] < 0.45 and 0.45 < m["arm_length"] < 0.65
+
+
+def test_girths_stable_under_remeshing(bodies):
+    body, mesh, lm = bodies[0]
+    fine = mesh.subdivide()
+    before, after = measure_mesh(mesh, lm), measure_mesh(fine, lm)
+    for name in before:
+        assert abs(before[name] - after[name]) < 0.002, name
+
+
+def _elliptic_cylinder(a: float, b: float, height: float, centre=(0.0, 0.0)) -> trimesh.Trimesh:
+    mesh = trimesh.creation.cylinder(radius=1.0, height=height, sections=512)
+    mesh.apply_scale([a, b, 1.0])
+    mesh.apply_translation([centre[0], centre[1], height / 2])
+    return mesh
+
+
+def test_girth_of_an_analytic_trunk_with_an_arm_beside_it():
+    a, b = 0.16, 0.11  # a 1.0 m "trunk" with an elliptic section, and a 4 cm "arm" 1 cm from its side
+    trunk = _elliptic_cylinder(a, b, 1.0)
+    arm = _elliptic_cylinder(0.04, 0.04, 0.8, centre=(a + 0.05, 0.0))
+    scene = trimesh.util.concatenate([trunk, arm])
+    h = (a - b) ** 2 / (a + b) ** 2  # Ramanujan's ellipse perimeter
+    ellipse = math.pi * (a + b) * (1 + 3 * h / (10 + math.sqrt(4 - 3 * h)))
+    assert abs(girth(scene, np.array([0, 0, 0.5]), UP, np.array([0, 0, 0.5])) - ellipse) < 0.001
+    arm_axis = np.array([a + 0.05, 0, 0.5])
+    assert abs(girth(scene, arm_axis, UP, arm_axis) - 2 * math.pi * 0.04) < 0.001
+    lm = Landmarks({"spine05": [0, 0, 0.2]}, UP)
+    assert abs(stature(scene, lm) - 1.0) < 1e-9
+
+
+def test_avatar_folder_measured_and_bad_input_named(tmp_path: Path, bodies):
+    from twinkit.capture.studio.body import studio_pose
+
+    body, mesh, lm = bodies[1]
+    avatar = tmp_path / "avatar"
+    avatar.mkdir()
+    mesh.export(avatar / "body.ply")
+    transform = np.eye(4)
+    transform[:3, 3] = body.offset
+    (avatar / "body.json").write_text(json.dumps({
+        "phenotype": body.phenotype, "pose_parameterization": "local-ref",
+        "pose": {k: v.tolist() for k, v in studio_pose(1).items()},
+        "transform": transform.tolist()}))
+    (avatar / "manifest.json").write_text(json.dumps({
+        "schema_version": 1, "kind": "avatar", "inputs": {}, "parameters": {},
+        "gltf_from_world": [[1, 0, 0, 0], [0, 0, 1, 0], [0, -1, 0, 0], [0, 0, 0, 1]]}))
+    document = measure_avatar(avatar)
+    expected = measure_mesh(mesh, lm)
+    for name, entry in document["measurements"].items():
+        assert abs(entry["value"] - expected[name]) < 1e-4, (name, entry["value"], expected[name])
+        assert entry["iso_8559_1"]
+    (avatar / "body.json").write_text("{}")
+    with pytest.raises(InputError, match="not an anny body"):
+        measure_avatar(avatar)
+    with pytest.raises(InputError, match="mesh not found"):
+        measure_avatar(avatar, "mesh.obj")
