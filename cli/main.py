@@ -17,6 +17,7 @@ from twinkit.cli.demo import demo
 from twinkit.core.errors import TwinkitError
 from twinkit.reconstruct.cli import reconstruct
 from twinkit.render.cli import measure
+from twinkit.rig.cli import rig
 from twinkit.core.progress import set_verbosity, verbosity
 from twinkit.rights.cli import consent, ledger_, license_, registry_, verify
 
@@ -60,6 +61,7 @@ def twin(quiet: bool, verbose: bool) -> None:
 
 twin.add_command(capture)
 twin.add_command(reconstruct)
+twin.add_command(rig)
 twin.add_command(measure)
 twin.add_command(demo)
 twin.add_command(consent)

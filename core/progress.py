@@ -48,3 +48,9 @@ def progress(items: Iterable[T], desc: str, total: int | None = None, unit: str 
     """Iterate with a progress bar on stderr (hidden with ``-q`` or when stderr is not a terminal)."""
     yield from tqdm(items, desc=desc, total=total, unit=unit, leave=False, dynamic_ncols=True,
                     disable=_verbosity == 0 or None, file=sys.stderr)
+
+
+def progress_bar(total: int, desc: str, initial: int = 0, unit: str = "it") -> tqdm:
+    """A manually advanced progress bar (``update``, ``set_postfix``), styled and silenced as :func:`progress`."""
+    return tqdm(total=total, initial=initial, desc=desc, unit=unit, leave=False, dynamic_ncols=True,
+                disable=_verbosity == 0 or None, file=sys.stderr)

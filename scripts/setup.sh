@@ -25,5 +25,10 @@ if ! .venv/bin/python -m pip install -q -c constraints.txt -e ".[test]" >"$log" 
   grep -v "^WARNING: Location" "$log" >&2; rm -f "$log"; exit 1
 fi
 rm -f "$log"
+# The Khronos glTF validator (tests check every GLB with it); node and npm come with the machine image.
+if command -v npm >/dev/null 2>&1 && [ ! -d node_modules/gltf-validator ]; then
+  npm install --no-save --no-package-lock --silent gltf-validator@2.0.0-dev.3.10 >/dev/null ||
+    echo "warning: could not install gltf-validator; the glTF validation tests will skip" >&2
+fi
 .venv/bin/python -c "import twinkit, torch; assert torch.__version__.startswith('2.13.0'), torch.__version__"
 echo "twinkit is set up: activate with 'source .venv/bin/activate' or call .venv/bin/twin"

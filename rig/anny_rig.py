@@ -1,0 +1,61 @@
+"""anny's skeleton for one phenotype: bone frames for any pose, and the body mesh with its skin weights."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from twinkit.core.errors import InputError
+from twinkit.reconstruct.bodyfit.model import PHENOTYPE_KEYS
+
+
+@lru_cache(maxsize=1)
+def _model():
+    from twinkit.core.anny_runtime import load_model  # heavy (torch, warp): only when rigging
+
+    return load_model()
+
+
+class AnnyRig:
+    """anny evaluated at a fixed phenotype, in anny's frame (Z up, metres).
+
+    A pose is ``{bone: rotation vector}`` in anny's ``local-ref`` form (radians, world-aligned axes, the
+    parameterisation the body fit uses); bones left out keep anny's reference (A-)pose.
+    """
+
+    def __init__(self, phenotype: dict[str, float]) -> None:
+        missing = [k for k in PHENOTYPE_KEYS if k not in phenotype]
+        if missing:
+            raise InputError(f"phenotype lacks {', '.join(missing)}")
+        self.phenotype = {k: float(phenotype[k]) for k in PHENOTYPE_KEYS}
+        model = _model()
+        self.names: list[str] = list(model.bone_labels)
+        self.parents = np.asarray(model.bone_parents, dtype=np.int64)
+        self.faces = model.faces.numpy().astype(np.int64)
+        weights = np.zeros((model.template_vertices.shape[0], len(self.names)))
+        np.put_along_axis(weights, model.vertex_bone_indices.numpy(), model.vertex_bone_weights.numpy(), axis=1)
+        self.weights = weights  # (V, J) anny's skin weights, rows sum to 1
+        _, _, self.rest_frames = self._forward({})  # (J, 4, 4) bone frames of the mesh anny skins from
+
+    def evaluate(self, pose: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """``(vertices (V, 3), bone frames (J, 4, 4))`` of the body in ``pose``, anny frame."""
+        vertices, frames, _ = self._forward(pose)
+        return vertices, frames
+
+    def _forward(self, pose: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        import roma
+        import torch
+
+        model = _model()
+        unknown = sorted(set(pose) - set(self.names))
+        if unknown:
+            raise InputError(f"unknown anny bone(s) {', '.join(unknown)}")
+        deltas = {}
+        for bone, rotvec in pose.items():
+            delta = torch.eye(4, dtype=model.dtype)
+            delta[:3, :3] = roma.rotvec_to_rotmat(torch.as_tensor(np.asarray(rotvec, dtype=np.float64)))
+            deltas[bone] = delta[None]
+        with torch.no_grad():
+            out = model(deltas or None, phenotype_kwargs=self.phenotype)
+        return tuple(out[k][0].numpy().astype(np.float64) for k in ("vertices", "bone_poses", "rest_bone_poses"))

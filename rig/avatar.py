@@ -1,0 +1,140 @@
+"""Rig an avatar folder: skeleton from ``body.json``, skin weights on the textured mesh (or the body), the
+rest pose, and the hand-over files ``rig.json`` and ``avatar.glb``."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from twinkit.core.atomic import write_json
+from twinkit.core.errors import InputError
+from twinkit.core.manifest import Manifest
+from twinkit.core.progress import detail, warn
+from twinkit.rig.gltf import export_glb
+from twinkit.rig.posing import rest_vertices
+from twinkit.rig.skeleton import Skeleton, skeleton_from_body_json
+from twinkit.rig.weights import Transfer, TransferOptions, limit_weights, transfer_weights
+
+RIG_JSON = "rig.json"
+AVATAR_GLB = "avatar.glb"
+MAX_INFLUENCES = 4
+# anny's Z-up frame to glTF's Y-up frame (x stays, z becomes y, y becomes -z: anny's front -y faces glTF's +z)
+_Y_UP = np.array([[1.0, 0, 0, 0], [0, 0, 1, 0], [0, -1, 0, 0], [0, 0, 0, 1]])
+
+
+@dataclass
+class AvatarMesh:
+    """The mesh to rig, in the capture world frame (captured pose), with its texture when it has one."""
+
+    vertices: np.ndarray           # (V, 3)
+    faces: np.ndarray              # (F, 3)
+    uv: np.ndarray | None          # (V, 2), trimesh convention (origin bottom left)
+    texture_png: bytes | None
+    source: str                    # file name inside the avatar folder
+
+
+def gltf_from_world(skeleton: Skeleton, body_vertices: np.ndarray) -> np.ndarray:
+    """The 4x4 from the capture world to the glTF frame: Y up along the body's up, facing +z, metres, the
+    captured body's lowest point on y=0 and its root joint over the origin."""
+    m = _Y_UP @ np.linalg.inv(skeleton.transform)
+    m[:3, 3] = 0.0
+    moved = body_vertices @ m[:3, :3].T
+    root = skeleton.joints[0] @ m[:3, :3].T
+    m[:3, 3] = [-root[0], -moved[:, 1].min(), -root[2]]
+    return m
+
+
+def read_avatar_mesh(avatar_dir: Path, to_gltf: np.ndarray) -> AvatarMesh:
+    """``mesh.glb`` (textured, glTF frame) taken into the world frame, or else ``body.ply`` untextured."""
+    import trimesh
+
+    glb = avatar_dir / "mesh.glb"
+    if not glb.is_file():
+        body = avatar_dir / "body.ply"
+        warn(f"{glb} not found: rigging the untextured body mesh {body.name}")
+        mesh = _load(body, trimesh)
+        return AvatarMesh(np.asarray(mesh.vertices, np.float64), np.asarray(mesh.faces), None, None, body.name)
+    mesh = _load(glb, trimesh)
+    world = np.linalg.inv(to_gltf)
+    vertices = np.asarray(mesh.vertices, np.float64) @ world[:3, :3].T + world[:3, 3]
+    uv, png = None, None
+    material = getattr(mesh.visual, "material", None)
+    image = getattr(material, "baseColorTexture", None) or getattr(material, "image", None)
+    if getattr(mesh.visual, "uv", None) is not None and image is not None:
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        uv, png = np.asarray(mesh.visual.uv, np.float64), buffer.getvalue()
+    return AvatarMesh(vertices, np.asarray(mesh.faces), uv, png, glb.name)
+
+
+def _load(path: Path, trimesh) -> "trimesh.Trimesh":
+    try:
+        loaded = trimesh.load(path, process=False)
+    except Exception as exc:  # trimesh raises many types for corrupt files
+        raise InputError(f"cannot read the mesh ({exc})", path) from None
+    if isinstance(loaded, trimesh.Scene):
+        if len(loaded.geometry) != 1:
+            raise InputError(f"expected one mesh, found {len(loaded.geometry)}", path)
+        node = loaded.graph.nodes_geometry[0]
+        matrix, name = loaded.graph[node]
+        loaded = loaded.geometry[name].copy()
+        loaded.apply_transform(matrix)
+    if not isinstance(loaded, trimesh.Trimesh) or len(loaded.faces) == 0:
+        raise InputError("not a triangle mesh", path)
+    return loaded
+
+
+def _gltf_frame(manifest: Manifest, skeleton: Skeleton) -> np.ndarray:
+    given = manifest.extra.get("gltf_from_world")
+    if given is None:
+        return gltf_from_world(skeleton, skeleton.body(skeleton.bind_pose))
+    return np.asarray(given, np.float64).reshape(4, 4)
+
+
+def avatar_rig(avatar_dir: str | Path, options: TransferOptions | None = None
+               ) -> tuple[Skeleton, AvatarMesh, Transfer]:
+    """The skeleton of ``avatar_dir``'s body fit, its mesh and that mesh's transferred skin weights."""
+    avatar_dir = Path(avatar_dir)
+    skeleton = skeleton_from_body_json(avatar_dir / "body.json")
+    mesh = read_avatar_mesh(avatar_dir, _gltf_frame(Manifest.read(avatar_dir, kind="avatar"), skeleton))
+    transfer = transfer_weights(skeleton.body(skeleton.bind_pose), skeleton.rig.faces, skeleton.rig.weights,
+                                mesh.vertices, mesh.faces, options)
+    detail(f"skin weights: {100 * transfer.matched.mean():.1f}% of {len(mesh.vertices)} vertices matched, "
+           "the rest inpainted")
+    return skeleton, mesh, transfer
+
+
+def rig_avatar(avatar_dir: str | Path, options: TransferOptions | None = None) -> Path:
+    """Rig the avatar in ``avatar_dir``: write ``rig.json`` and ``avatar.glb`` there (each atomically) and
+    list them in its manifest. Returns the path of ``avatar.glb``."""
+    avatar_dir = Path(avatar_dir)
+    manifest = Manifest.read(avatar_dir, kind="avatar")
+    skeleton, mesh, transfer = avatar_rig(avatar_dir, options)
+    to_gltf = _gltf_frame(manifest, skeleton)
+    indices, weights = limit_weights(transfer.weights, MAX_INFLUENCES)
+    rest = rest_vertices(mesh.vertices, transfer.weights, skeleton)
+    glb = avatar_dir / AVATAR_GLB
+    export_glb(glb, rest, mesh.faces, indices, weights, skeleton, to_gltf, uv=mesh.uv, texture_png=mesh.texture_png)
+    write_json(avatar_dir / RIG_JSON, {
+        "rig": "anny",
+        "units": "m",
+        "frame": "capture world (gltf_from_world maps it into avatar.glb's frame)",
+        "mesh": mesh.source,
+        "joints": [{"name": n, "anny": a, "parent": int(p), "rest": r.tolist(), "bind": b.tolist()}
+                   for n, a, p, r, b in zip(skeleton.joint_names, skeleton.names, skeleton.parents, skeleton.rest,
+                                            skeleton.bind)],
+        "phenotype": skeleton.phenotype,
+        "bind_pose_deg": {b: np.rad2deg(v).tolist() for b, v in skeleton.bind_pose.items()},
+        "transform": skeleton.transform.tolist(),
+        "gltf_from_world": to_gltf.tolist(),
+        "skin": {"max_influences": MAX_INFLUENCES, "matched_fraction": float(transfer.matched.mean()),
+                 "vertices": len(mesh.vertices)},
+    })
+    contents = list(manifest.extra.get("contents", []))
+    manifest.extra["contents"] = contents + [n for n in (RIG_JSON, AVATAR_GLB) if n not in contents]
+    manifest.extra.setdefault("gltf_from_world", to_gltf.tolist())
+    manifest.write(avatar_dir)
+    return glb
