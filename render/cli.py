@@ -9,9 +9,10 @@ import click
 
 @click.command()
 @click.argument("avatar_dir", metavar="AVATAR", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--mesh", "mesh_name", default="body.ply", show_default=True,
-              help="Mesh inside AVATAR, in the capture world (body.ply, mesh.obj); landmarks come from body.json.")
-def measure(avatar_dir: Path, mesh_name: str) -> None:
+@click.option("--mesh", "mesh_name", default=None,
+              help="Mesh inside AVATAR to measure (default: the reconstructed mesh.glb, else the fitted "
+                   "body.ply); landmarks come from body.json.")
+def measure(avatar_dir: Path, mesh_name: str | None) -> None:
     """Measure AVATAR (stature, girths, lengths after ISO 8559-1); print a table, write AVATAR/measurements.json."""
     from twinkit.render.measure import format_table, measure_avatar, write_measurements
 

@@ -46,14 +46,31 @@ def load_mesh(path: Path) -> trimesh.Trimesh:
     return mesh
 
 
-def measure_avatar(avatar_dir: str | Path, mesh_name: str = "body.ply") -> dict[str, Any]:
-    """Measure ``AVATAR/mesh_name`` (capture world, metres) with the landmarks of ``AVATAR/body.json``.
+# The reconstruct stage writes its textured mesh in the glTF frame (Y-up, feet at y=0); body.ply and any
+# other mesh are in the capture world.
+GLTF_FRAME_MESHES = ("mesh.glb", "mesh.obj")
+
+
+def default_mesh(avatar_dir: Path) -> str:
+    """The reconstructed textured mesh when the avatar has one, else the fitted body."""
+    return GLTF_FRAME_MESHES[0] if (avatar_dir / GLTF_FRAME_MESHES[0]).is_file() else "body.ply"
+
+
+def measure_avatar(avatar_dir: str | Path, mesh_name: str | None = None) -> dict[str, Any]:
+    """Measure ``AVATAR/mesh_name`` (default :func:`default_mesh`) with the landmarks of ``AVATAR/body.json``.
 
     Returns the ``measurements.json`` document: per measurement its value in metres, ISO 8559-1 clause,
     label and tolerance (twice the ISO 20685-1 allowance).
     """
     avatar_dir = Path(avatar_dir)
+    mesh_name = mesh_name or default_mesh(avatar_dir)
     mesh = load_mesh(avatar_dir / mesh_name)
+    if mesh_name in GLTF_FRAME_MESHES:
+        gltf_from_world = Manifest.read(avatar_dir, kind="avatar").extra.get("gltf_from_world")
+        if gltf_from_world is None:
+            raise InputError(f"{mesh_name} is in the glTF frame but the manifest has no gltf_from_world",
+                             avatar_dir / "manifest.json")
+        mesh.apply_transform(np.linalg.inv(np.asarray(gltf_from_world, dtype=np.float64)))
     up = avatar_up(avatar_dir)
     landmarks = fitted_body_landmarks(avatar_dir / BODY_JSON, up)
     return {
