@@ -15,26 +15,11 @@ import pytest
 import trimesh
 
 from twinkit.capture.cameras import PINHOLE, Camera, look_at
+from twinkit.capture.studio.evaluate import chamfer_mm
 from twinkit.core.errors import InputError
 from twinkit.reconstruct.mesh import (MeshOptions, build_mesh, close_holes, fuse_depth, gltf_from_world,
                                       keep_largest, simplify, surface_splats, unwrap, write_mesh)
 from twinkit.reconstruct.mesh.texture import fill_empty, zbuffer
-
-
-def surface_distance(points: np.ndarray, mesh: trimesh.Trimesh) -> np.ndarray:
-    """Distance (m) from each point to the nearest point of ``mesh``'s surface."""
-    scene = o3d.t.geometry.RaycastingScene()
-    scene.add_triangles(o3d.core.Tensor(mesh.vertices.astype(np.float32)),
-                        o3d.core.Tensor(mesh.faces.astype(np.uint32)))
-    return scene.compute_distance(o3d.core.Tensor(points.astype(np.float32))).numpy()
-
-
-def chamfer_mm(a: trimesh.Trimesh, b: trimesh.Trimesh, count: int = 20_000) -> float:
-    """Chamfer-L1 (mm): mean distance from ``count`` surface samples of each mesh to the other's surface,
-    averaged over both directions."""
-    pa = trimesh.sample.sample_surface(a, count, seed=1)[0]
-    pb = trimesh.sample.sample_surface(b, count, seed=2)[0]
-    return 500.0 * (surface_distance(pa, b).mean() + surface_distance(pb, a).mean())
 
 
 def ring(count: int, radius: float, height: float, size: int, target: float = 0.0) -> list[Camera]:
