@@ -77,7 +77,7 @@ def demo(out: Path, seed: int, cameras: int, size: int, device: str, overwrite: 
         f"\nagainst the ground truth: mask IoU {quality['median_mask_iou']:.3f} (median), limb landmarks "
         f"{quality['limb_error_cm_mean']:.2f} cm, fitted body {body_fit_error_cm(session, avatar):.2f} cm "
         f"(mean vertex error), stature {100 * (stature - truth['stature_m']):+.1f} cm; held-out PSNR of the "
-        f"splats {metrics['psnr_mean']:.2f} dB\n"
+        f"splats {metrics['held_out']['psnr_mean']:.2f} dB\n"
         f"session:       {session}\ncapture:       {capture}\nreport:        {report_path}\n"
         f"contact sheet: {sheet_path}\navatar:        {avatar}\nrigged glTF:   {rigged}\n"
         f"done in {time.perf_counter() - started:.0f} s (garments, imagery and fit reports are not built yet)")

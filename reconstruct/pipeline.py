@@ -84,8 +84,8 @@ def reconstruct_avatar(capture_dir: str | Path, out: str | Path, options: Recons
     (stage / _STATE).unlink(missing_ok=True)
     commit_output(out)
     metrics = read_json(out / "metrics.json") if (out / "metrics.json").exists() else {}
-    info(f"avatar written to {out}" + (f": held-out PSNR {metrics['psnr_mean']:.2f} dB"
-                                        if "psnr_mean" in metrics else ""))
+    info(f"avatar written to {out}" + (f": held-out PSNR {metrics['held_out']['psnr_mean']:.2f} dB"
+                                        if "held_out" in metrics else ""))
     return out
 
 
