@@ -175,7 +175,7 @@ def train_splats(capture: Capture, body_vertices: np.ndarray, body_faces: np.nda
             bar.update(1)
             bar.set_postfix(psnr=f"{running_psnr:.2f}", gaussians=len(params["means"]))
             if callback is not None:
-                callback(done, {"loss": float(loss), "psnr": step_psnr, "gaussians": len(params["means"])})
+                callback(done, {"loss": float(loss.detach()), "psnr": step_psnr, "gaussians": len(params["means"])})
     finally:
         bar.close()
 
