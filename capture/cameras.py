@@ -106,6 +106,19 @@ class Camera:
             out = cv2.undistortPoints(px, self.K, self.dist, P=self.K)
         return out.reshape(-1, 2)
 
+    def undistort_image(self, image: np.ndarray, nearest: bool = False) -> np.ndarray:
+        """``image`` as the distortion-free camera with the same ``K`` and size would see it (OpenCV remap).
+
+        ``nearest`` keeps label images (masks) binary.
+        """
+        if not np.any(self.dist):
+            return image
+        size = (self.width, self.height)
+        init = cv2.fisheye.initUndistortRectifyMap if self.model == OPENCV_FISHEYE else cv2.initUndistortRectifyMap
+        maps = init(self.K, self.dist, np.eye(3), self.K, size, cv2.CV_32FC1)
+        return cv2.remap(image, *maps, interpolation=cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_CONSTANT)
+
     def scaled(self, width: int, height: int) -> "Camera":
         """The same camera for images resized to ``width`` x ``height``."""
         sx, sy = width / self.width, height / self.height

@@ -15,9 +15,7 @@ Steps, each resumable from the staging folder ``CAPTURE.partial`` (re-run the sa
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import time
 import uuid
 from dataclasses import asdict, dataclass
@@ -40,13 +38,13 @@ from twinkit.capture.sources import Source, open_source
 from twinkit.capture.subject import choose_subject
 from twinkit.capture.sync import estimate_offsets
 from twinkit.capture.triangulation import triangulate
-from twinkit.core.atomic import commit_output, prepare_output, read_json, write_json, write_png
+from twinkit.core.atomic import (STATE_NAME, commit_output, prepare_output, read_json, remove,
+                                 resume_staging, write_json, write_png)
 from twinkit.core.errors import InputError, QualityError
 from twinkit.core.hashing import sha256_file
 from twinkit.core.manifest import Manifest, command_line
-from twinkit.core.progress import detail, info, progress, warn
+from twinkit.core.progress import info, progress, warn
 
-_STATE = ".ingest-state.json"
 _DETECTIONS = "cache/detections"
 # Height of the eyes above BlazePose's heel landmarks, as a share of stature: eye height is ~0.936 of
 # stature for adults (ISO 7250 / NASA-STD-3000 tables) and the heel landmark sits at the back of the heel,
@@ -85,7 +83,10 @@ def ingest(src: str | Path, out: str | Path, options: IngestOptions = IngestOpti
     input_hashes = {_rel(p, src): sha256_file(p) for p in progress(source.input_files, "hashing inputs",
                                                                      unit="file")}
     stage = prepare_output(out, overwrite=overwrite)
-    state = _resume_state(stage, options, input_hashes)
+    state, resumed = resume_staging(stage, {"options": asdict(options), "inputs": input_hashes},
+                                    fresh={"twin_id": str(uuid.uuid4())})
+    if resumed:
+        info(f"resuming from {stage}")
     timings["open"] = time.perf_counter() - clock
 
     cameras = _calibrate(source, stage, timings)
@@ -150,8 +151,8 @@ def ingest(src: str | Path, out: str | Path, options: IngestOptions = IngestOpti
             "notes": source.notes, "summary": summary, "timings_s": {k: round(v, 2) for k, v in timings.items()},
         },
     ).write(stage)
-    for leftover in ("cache", _STATE):
-        _remove(stage / leftover)
+    for leftover in ("cache", STATE_NAME):
+        remove(stage / leftover)
     commit_output(out)
     info(f"capture written to {out}: {len(names)} cameras, {len(timeline)} frame(s), subject in "
          f"{summary['views_with_subject']}/{summary['views']} views, median reprojection "
@@ -160,23 +161,6 @@ def ingest(src: str | Path, out: str | Path, options: IngestOptions = IngestOpti
 
 
 # ---- steps ------------------------------------------------------------------------------------------
-def _resume_state(stage: Path, options: IngestOptions, input_hashes: dict[str, str]) -> dict:
-    """Load the staging folder's state, or start afresh when the inputs or options changed."""
-    path = stage / _STATE
-    wanted = {"options": asdict(options), "inputs": input_hashes}
-    if path.exists():
-        state = read_json(path)
-        if {k: state.get(k) for k in wanted} == _jsonable(wanted):
-            info(f"resuming from {stage}")
-            return state
-        detail("inputs or options changed since the interrupted run: starting afresh")
-        for child in stage.iterdir():
-            _remove(child)
-    state = {**wanted, "twin_id": str(uuid.uuid4())}
-    write_json(path, state)
-    return state
-
-
 def _calibrate(source: Source, stage: Path, timings: dict[str, float]) -> list[Camera]:
     """The source's cameras, or cameras solved by SfM for an uncalibrated source."""
     if source.format != "uncalibrated":
@@ -396,15 +380,3 @@ def _rel(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return str(path.resolve())
-
-
-def _jsonable(obj):
-    """``obj`` as it reads back from JSON (tuples become lists)."""
-    return json.loads(json.dumps(obj))
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path)
-    else:
-        path.unlink(missing_ok=True)

@@ -24,7 +24,7 @@ import numpy as np
 
 from twinkit.capture.cameras import PINHOLE, Camera
 from twinkit.capture.formats import camera_names, colmap, nerfstudio, pose2sim
-from twinkit.capture.media import is_image, is_video, list_images, list_videos, media_size, video_fps
+from twinkit.capture.media import is_image, list_images, list_videos, media_size, video_fps
 from twinkit.core.atomic import read_json
 from twinkit.core.errors import InputError
 from twinkit.core.progress import warn

@@ -7,12 +7,16 @@ re-running the same command finds the finished pieces there and skips them.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+from PIL import Image
 
 from twinkit.core.errors import InputError
 
@@ -79,6 +83,40 @@ def prepare_output(final: str | Path, *, overwrite: bool) -> Path:
     return stage
 
 
+STATE_NAME = ".state.json"
+
+
+def remove(path: str | Path) -> None:
+    """Delete a file or a whole folder if it exists."""
+    path = Path(path)
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def resume_staging(stage: str | Path, fingerprint: dict[str, Any],
+                   fresh: dict[str, Any] | None = None) -> tuple[dict[str, Any], bool]:
+    """Keep the staging folder of an interrupted run made with the same ``fingerprint`` (inputs, options),
+    otherwise empty it and start afresh.
+
+    Returns the stored state (``fingerprint`` plus ``fresh``, written on a new start) and whether the run
+    resumes. The state file is ``STATE_NAME`` inside the staging folder; remove it before committing.
+    """
+    stage = Path(stage)
+    wanted = json.loads(json.dumps(fingerprint))  # as it reads back (tuples become lists)
+    path = stage / STATE_NAME
+    if path.exists():
+        state = read_json(path)
+        if {k: state.get(k) for k in wanted} == wanted:
+            return state, True
+    for child in stage.iterdir():
+        remove(child)
+    state = {**wanted, **(fresh or {})}
+    write_json(path, state)
+    return state, False
+
+
 def commit_output(final: str | Path) -> Path:
     """Move the finished staging folder into place, replacing an older ``final`` if present."""
     final = Path(final)
@@ -94,13 +132,8 @@ def commit_output(final: str | Path) -> Path:
     return final
 
 
-def write_png(path: str | Path, image: "np.ndarray | Image.Image") -> None:
+def write_png(path: str | Path, image: np.ndarray | Image.Image) -> None:
     """Atomically write an image (uint8 array, HxW or HxWxC, or a PIL image) as PNG."""
-    import io
-
-    import numpy as np
-    from PIL import Image
-
     if isinstance(image, np.ndarray):
         image = Image.fromarray(image)
     buf = io.BytesIO()

@@ -44,13 +44,16 @@ def warn(message: str) -> None:
     log.warning(message)
 
 
+def _bar(**kwargs) -> tqdm:
+    """A tqdm bar on stderr, transient, hidden with ``-q`` or when stderr is not a terminal."""
+    return tqdm(leave=False, dynamic_ncols=True, disable=_verbosity == 0 or None, file=sys.stderr, **kwargs)
+
+
 def progress(items: Iterable[T], desc: str, total: int | None = None, unit: str = "it") -> Iterator[T]:
-    """Iterate with a progress bar on stderr (hidden with ``-q`` or when stderr is not a terminal)."""
-    yield from tqdm(items, desc=desc, total=total, unit=unit, leave=False, dynamic_ncols=True,
-                    disable=_verbosity == 0 or None, file=sys.stderr)
+    """Iterate with a progress bar."""
+    yield from _bar(iterable=items, desc=desc, total=total, unit=unit)
 
 
 def progress_bar(total: int, desc: str, initial: int = 0, unit: str = "it") -> tqdm:
     """A manually advanced progress bar (``update``, ``set_postfix``), styled and silenced as :func:`progress`."""
-    return tqdm(total=total, initial=initial, desc=desc, unit=unit, leave=False, dynamic_ncols=True,
-                disable=_verbosity == 0 or None, file=sys.stderr)
+    return _bar(total=total, initial=initial, desc=desc, unit=unit)

@@ -7,14 +7,13 @@ command is run again. A change of options restarts from scratch.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import trimesh
 
 from twinkit.capture.layout import Capture
-from twinkit.core.atomic import commit_output, prepare_output, read_json, write_json
+from twinkit.core.atomic import STATE_NAME, commit_output, prepare_output, read_json, remove, resume_staging
 from twinkit.core.errors import InputError
 from twinkit.core.hashing import sha256_file
 from twinkit.core.manifest import MANIFEST_NAME, Manifest, command_line
@@ -25,7 +24,6 @@ from twinkit.reconstruct.splats import read_ply, write_ply
 from twinkit.reconstruct.train import profile as train_profile
 from twinkit.reconstruct.train import train_splats
 
-_STATE = ".reconstruct-state.json"
 # Cameras a profile needs: with every 8th held out, fewer leave too little to train on.
 MIN_CAMERAS = {"preview": 8, "standard": 16, "high": 24}
 
@@ -46,7 +44,9 @@ def reconstruct_avatar(capture_dir: str | Path, out: str | Path, options: Recons
     capture = Capture.open(capture_dir)
     _check(capture, options)
     stage = prepare_output(out, overwrite=overwrite)
-    _resume_state(stage, options, capture)
+    if resume_staging(stage, {"options": asdict(options),
+                              "capture": sha256_file(capture.root / MANIFEST_NAME)})[1]:
+        info(f"resuming from {stage}")
 
     if not (stage / "body.json").exists():
         info("[1/3] fitting the body")
@@ -61,7 +61,7 @@ def reconstruct_avatar(capture_dir: str | Path, out: str | Path, options: Recons
             gaussians = train_with_nerfstudio(capture, stage / "nerfstudio",
                                               bin_dir=Path(options.ns_bin) if options.ns_bin else None)
             write_ply(stage / "splats.ply", gaussians)
-            shutil.rmtree(stage / "nerfstudio", ignore_errors=True)
+            remove(stage / "nerfstudio")
         else:
             train_splats(capture, body.vertices, body.faces, stage,
                          train_profile(options.profile, seed=options.seed), device=options.device, resume=True)
@@ -81,7 +81,7 @@ def reconstruct_avatar(capture_dir: str | Path, out: str | Path, options: Recons
     manifest.extra["capture"] = str(capture_dir.resolve())
     manifest.extra["contents"] = sorted(p.name for p in stage.iterdir() if not p.name.startswith("."))
     manifest.write(stage)
-    (stage / _STATE).unlink(missing_ok=True)
+    remove(stage / STATE_NAME)
     commit_output(out)
     metrics = read_json(out / "metrics.json") if (out / "metrics.json").exists() else {}
     info(f"avatar written to {out}" + (f": held-out PSNR {metrics['held_out']['psnr_mean']:.2f} dB"
@@ -103,15 +103,3 @@ def _check(capture: Capture, options: ReconstructOptions) -> None:
     if not (capture.root / "landmarks3d.json").exists():
         raise InputError("the capture has no 3D landmarks (was it made by `twin capture ingest`?)",
                          capture.root / "landmarks3d.json")
-
-
-def _resume_state(stage: Path, options: ReconstructOptions, capture: Capture) -> None:
-    """Keep a staging folder made with the same options and capture; otherwise start afresh."""
-    wanted = {"options": asdict(options), "capture": sha256_file(capture.root / MANIFEST_NAME)}
-    path = stage / _STATE
-    if path.exists() and read_json(path) == wanted:
-        info(f"resuming from {stage}")
-        return
-    for child in stage.iterdir():
-        shutil.rmtree(child) if child.is_dir() else child.unlink()
-    write_json(path, wanted)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import trimesh
 
 from twinkit.core.atomic import write_json
 from twinkit.core.errors import InputError
@@ -49,8 +50,6 @@ def gltf_from_world(skeleton: Skeleton, body_vertices: np.ndarray) -> np.ndarray
 
 def read_avatar_mesh(avatar_dir: Path, to_gltf: np.ndarray) -> AvatarMesh:
     """``mesh.glb`` (textured, glTF frame) taken into the world frame, or else ``body.ply`` untextured."""
-    import trimesh
-
     glb = avatar_dir / "mesh.glb"
     if not glb.is_file():
         body = avatar_dir / "body.ply"

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from twinkit.capture.cameras import CV_TO_GL, OPENCV, OPENCV_FISHEYE, PINHOLE, Camera, look_at
+from twinkit.capture.cameras import OPENCV, OPENCV_FISHEYE, PINHOLE, Camera, look_at
 from twinkit.capture.formats import camera_names, colmap, nerfstudio, pose2sim
 from twinkit.core.errors import InputError
 

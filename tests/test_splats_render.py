@@ -10,7 +10,7 @@ import torch
 
 from twinkit.capture.cameras import Camera, look_at
 from twinkit.core.errors import InputError
-from twinkit.reconstruct.splats import Gaussians, camera_tensors, get_rasterizer, rgb_to_sh
+from twinkit.reconstruct.splats import Gaussians, camera_tensors, get_rasterizer
 from twinkit.reconstruct.splats.torch_backend import rasterize
 
 F64 = torch.float64

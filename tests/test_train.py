@@ -16,7 +16,7 @@ from twinkit.reconstruct.train import TrainOptions, profile, train_splats
 from twinkit.reconstruct.train.checkpoint import load_latest, save_checkpoint
 from twinkit.reconstruct.train.pruning import dilated_masks, outside_fraction
 from twinkit.reconstruct.train.trainer import camera_order
-from twinkit.reconstruct.train.views import load_view, undistort
+from twinkit.reconstruct.train.views import load_view
 
 SMALL = dict(resolution=128, steps=120, init_points=3000, max_gaussians=8000, holdout_every=6,
              sh_interval=60, refine_start=20, refine_every=20, refine_stop=100, checkpoint_every=40)
@@ -36,7 +36,7 @@ def test_undistort_moves_dots_to_their_pinhole_projection() -> None:
         fx, fy = u - x, v - y
         image[y:y + 2, x:x + 2] += np.array([[(1 - fx) * (1 - fy), fx * (1 - fy)], [(1 - fx) * fy, fx * fy]])
     image = cv2.GaussianBlur(image, (0, 0), 1.5)
-    fixed = undistort(cam, image)
+    fixed = cam.undistort_image(image)
     pinhole = Camera("p", 320, 240, K, R, t).project(points)
     errors = []
     for u, v in pinhole:

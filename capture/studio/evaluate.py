@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import trimesh
 
 from twinkit.capture import blazepose
 from twinkit.capture.landmarks_io import read_landmarks3d
@@ -49,14 +50,12 @@ def capture_quality(session: Path, capture: Path) -> dict[str, float]:
 
 def body_fit_error_cm(session: Path, avatar: Path) -> float:
     """Mean distance (cm) between the fitted body mesh and the GT anny mesh (same topology)."""
-    import trimesh
-
     fitted = trimesh.load(Path(avatar) / "body.ply", process=False)
     truth = trimesh.load(Path(session) / "gt" / "body.ply", process=False)
     return float(100 * np.linalg.norm(fitted.vertices - truth.vertices, axis=1).mean())
 
 
-def surface_distance(points: np.ndarray, mesh: "trimesh.Trimesh") -> np.ndarray:
+def surface_distance(points: np.ndarray, mesh: trimesh.Trimesh) -> np.ndarray:
     """Distance (m) from each point to the nearest point of ``mesh``'s surface (open3d ray-casting scene)."""
     import open3d as o3d
 
@@ -66,11 +65,9 @@ def surface_distance(points: np.ndarray, mesh: "trimesh.Trimesh") -> np.ndarray:
     return scene.compute_distance(o3d.core.Tensor(points.astype(np.float32))).numpy()
 
 
-def chamfer_mm(a: "trimesh.Trimesh", b: "trimesh.Trimesh", count: int = 20_000) -> float:
+def chamfer_mm(a: trimesh.Trimesh, b: trimesh.Trimesh, count: int = 20_000) -> float:
     """Chamfer-L1 (mm): mean distance from ``count`` surface samples of each mesh to the other's surface,
     averaged over both directions."""
-    import trimesh
-
     pa = trimesh.sample.sample_surface(a, count, seed=1)[0]
     pb = trimesh.sample.sample_surface(b, count, seed=2)[0]
     return 500.0 * (surface_distance(pa, b).mean() + surface_distance(pb, a).mean())
@@ -79,8 +76,6 @@ def chamfer_mm(a: "trimesh.Trimesh", b: "trimesh.Trimesh", count: int = 20_000) 
 def mesh_chamfer_mm(session: Path, avatar: Path) -> float:
     """Chamfer-L1 (mm) between an avatar's reconstructed mesh.glb (glTF frame, mapped back to the capture
     world with the manifest's ``gltf_from_world``) and the GT body surface."""
-    import trimesh
-
     transform = np.asarray(json.loads((Path(avatar) / "manifest.json").read_text())["gltf_from_world"])
     mesh = trimesh.load(Path(avatar) / "mesh.glb", force="mesh").apply_transform(np.linalg.inv(transform))
     return chamfer_mm(mesh, trimesh.load(Path(session) / "gt" / "body.ply", process=False))

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from twinkit.capture import blazepose
-from twinkit.capture.cameras import OPENCV_FISHEYE, Camera
+from twinkit.capture.cameras import Camera
 from twinkit.capture.landmarks_io import read_landmarks3d
 from twinkit.capture.layout import LANDMARKS_3D, Capture
 from twinkit.core.errors import InputError
@@ -60,18 +60,6 @@ def read_landmarks(capture: Capture, frame: int, keypoint_names: list[str]) -> L
     return Landmarks(np.array(index), np.array(points), np.array(weights))
 
 
-def _undistorted(camera: Camera, mask: np.ndarray) -> np.ndarray:
-    """The mask as the distortion-free camera with the same K would see it (OpenCV remap)."""
-    if not np.any(camera.dist):
-        return mask
-    size = (camera.width, camera.height)
-    if camera.model == OPENCV_FISHEYE:
-        maps = cv2.fisheye.initUndistortRectifyMap(camera.K, camera.dist, np.eye(3), camera.K, size, cv2.CV_32FC1)
-    else:
-        maps = cv2.initUndistortRectifyMap(camera.K, camera.dist, np.eye(3), camera.K, size, cv2.CV_32FC1)
-    return cv2.remap(mask, *maps, cv2.INTER_NEAREST)
-
-
 def read_silhouette(capture: Capture, camera: Camera, frame: int, contour_points: int) -> Silhouette:
     """Load ``masks/<cam>/<frame>.png`` and derive its outside-distance map and outer contour."""
     path = capture.mask_path(camera.name, frame)
@@ -85,7 +73,7 @@ def read_silhouette(capture: Capture, camera: Camera, frame: int, contour_points
                          f"{camera.width}x{camera.height}", path)
     if not np.any(mask > 127):
         raise InputError("mask is empty (no subject in this view)", path)
-    return silhouette_from_mask(camera, _undistorted(camera, mask) > 127, contour_points)
+    return silhouette_from_mask(camera, camera.undistort_image(mask, nearest=True) > 127, contour_points)
 
 
 def silhouette_from_mask(camera: Camera, mask: np.ndarray, contour_points: int) -> Silhouette:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
-import numpy as np
 import torch
 from torch import Tensor
 
-from twinkit.capture.cameras import OPENCV_FISHEYE, PINHOLE, Camera
+from twinkit.capture.cameras import PINHOLE, Camera
 from twinkit.capture.layout import Capture
+from twinkit.capture.media import read_image
 from twinkit.core.errors import InputError
 
 
@@ -29,32 +28,10 @@ class View:
         return self.image * self.mask + background * (1.0 - self.mask)
 
 
-def _read(path: Path, flags: int) -> np.ndarray:
-    if not path.is_file():
-        raise InputError("file not found", path)
-    data = cv2.imread(str(path), flags)
-    if data is None:
-        raise InputError("not a readable image", path)
-    return data
-
-
-def undistort(camera: Camera, image: np.ndarray) -> np.ndarray:
-    """``image`` as seen by the same camera without lens distortion (same size and ``K``)."""
-    if not np.any(camera.dist):
-        return image
-    size = (camera.width, camera.height)
-    if camera.model == OPENCV_FISHEYE:
-        maps = cv2.fisheye.initUndistortRectifyMap(camera.K, camera.dist, np.eye(3), camera.K, size, cv2.CV_32FC1)
-    else:
-        maps = cv2.initUndistortRectifyMap(camera.K, camera.dist, None, camera.K, size, cv2.CV_32FC1)
-    return cv2.remap(image, *maps, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-
-
 def load_view(capture: Capture, camera: Camera, frame: int, resolution: int) -> View:
     """Camera ``camera``'s image and mask of ``frame``, long side at most ``resolution``, undistorted."""
     image_path, mask_path = capture.image_path(camera.name, frame), capture.mask_path(camera.name, frame)
-    image = cv2.cvtColor(_read(image_path, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
-    mask = _read(mask_path, cv2.IMREAD_GRAYSCALE)
+    image, mask = read_image(image_path), read_image(mask_path, mode="L")
     if image.shape[:2] != (camera.height, camera.width):
         raise InputError(f"image is {image.shape[1]}x{image.shape[0]} but camera {camera.name} is "
                          f"{camera.width}x{camera.height}", image_path)
@@ -67,7 +44,7 @@ def load_view(capture: Capture, camera: Camera, frame: int, resolution: int) -> 
         image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
         mask = cv2.resize(mask, (width, height), interpolation=cv2.INTER_AREA)
     scaled = camera.scaled(width, height)
-    image, mask = undistort(scaled, image), undistort(scaled, mask)
+    image, mask = scaled.undistort_image(image), scaled.undistort_image(mask)
     pinhole = Camera(camera.name, width, height, scaled.K, camera.R, camera.t, model=PINHOLE)
     return View(pinhole, torch.from_numpy(image).float() / 255.0, torch.from_numpy(mask).float()[..., None] / 255.0)
 
