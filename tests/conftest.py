@@ -23,3 +23,15 @@ def virtual_capture(virtual_session: Path) -> Path:
     from twinkit.capture.ingest import ingest
 
     return ingest(virtual_session, virtual_session.parent / "capture")
+
+
+@pytest.fixture(scope="session")
+def virtual_avatar(virtual_capture: Path) -> Path:
+    """``virtual_capture`` reconstructed (preview profile) and rigged: body.json, splats.ply, mesh.glb,
+    rig.json, avatar.glb. Treat it as read-only (copy it before changing anything in it)."""
+    from twinkit.reconstruct.pipeline import reconstruct_avatar
+    from twinkit.rig.avatar import rig_avatar
+
+    avatar = reconstruct_avatar(virtual_capture, virtual_capture.parent / "avatar")
+    rig_avatar(avatar)
+    return avatar
