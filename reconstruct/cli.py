@@ -66,11 +66,14 @@ def body(capture_dir: Path, out: Path, frame: int | None, seed: int, overwrite: 
     from twinkit.core.manifest import Manifest, command_line
     from twinkit.core.progress import info
     from twinkit.reconstruct.bodyfit import FitOptions, fit_body, write_body
+    from twinkit.reconstruct.bodyfit.quality import few_views_statement, fit_quality
+    from twinkit.reconstruct.pipeline import MIN_CAMERAS
 
     cap = Capture.open(capture_dir)
     stage = prepare_output(out, overwrite=overwrite)
     fit = fit_body(cap, FitOptions(frame=frame, seed=seed))
-    write_body(stage, fit)
+    quality = fit_quality(cap, fit)
+    write_body(stage, fit, quality.as_dict())
     inputs = {name: sha256_file(capture_dir / name) for name in ("manifest.json", "landmarks3d.json",
                                                                   "cameras.json")}
     Manifest(kind="avatar", inputs=inputs, command=command_line(),
@@ -79,6 +82,14 @@ def body(capture_dir: Path, out: Path, frame: int | None, seed: int, overwrite: 
                     "contents": ["body.json", "body.ply"]}).write(stage)
     commit_output(out)
     info(f"body fitted to {capture_dir} (frame {fit.frame}): stature {fit.stature_m:.3f} m -> {out}")
+    for view in quality.views:
+        info(f"  {view.camera:>12}: keypoints {view.keypoints_px:6.1f} px median ({view.keypoints:2d} compared), "
+             f"silhouette IoU {view.silhouette_iou:.3f}")
+    info(f"  all views: keypoints {quality.keypoints_px_median:.1f} px median, silhouette IoU min "
+         f"{quality.silhouette_iou_min:.3f} / mean {quality.silhouette_iou_mean:.3f}")
+    statement = few_views_statement(len(cap.cameras), MIN_CAMERAS["preview"])
+    if statement:
+        info(statement)
 
 
 @reconstruct.command()

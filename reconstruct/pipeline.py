@@ -19,6 +19,7 @@ from twinkit.core.hashing import sha256_file
 from twinkit.core.manifest import MANIFEST_NAME, Manifest, command_line
 from twinkit.core.progress import info
 from twinkit.reconstruct.bodyfit import FitOptions, fit_body, write_body
+from twinkit.reconstruct.bodyfit.quality import fit_quality
 from twinkit.reconstruct.mesh import MeshOptions, build_mesh
 from twinkit.reconstruct.splats import read_ply, write_ply
 from twinkit.reconstruct.train import profile as train_profile
@@ -50,7 +51,8 @@ def reconstruct_avatar(capture_dir: str | Path, out: str | Path, options: Recons
 
     if not (stage / "body.json").exists():
         info("[1/3] fitting the body")
-        write_body(stage, fit_body(capture, FitOptions(seed=options.seed)))
+        fit = fit_body(capture, FitOptions(seed=options.seed))
+        write_body(stage, fit, fit_quality(capture, fit).as_dict())
     body = trimesh.load(stage / "body.ply", process=False)
 
     if not (stage / "splats.ply").exists():
@@ -98,7 +100,8 @@ def _check(capture: Capture, options: ReconstructOptions) -> None:
                          "--known-distance for metres", capture.root / MANIFEST_NAME)
     need, have = MIN_CAMERAS[options.profile], len(capture.cameras)
     if have < need:
-        raise InputError(f"the {options.profile} profile needs at least {need} cameras; the capture has {have}",
+        raise InputError(f"the {options.profile} profile needs at least {need} cameras; the capture has {have} "
+                         f"(`twin reconstruct body` still fits and checks the body from them)",
                          capture.root / "cameras.json")
     if not (capture.root / "landmarks3d.json").exists():
         raise InputError("the capture has no 3D landmarks (was it made by `twin capture ingest`?)",

@@ -132,7 +132,8 @@ def _avatar(tmp_path: Path, fitted, textured: bool) -> Path:
     skeleton, body = fitted
     avatar = tmp_path / "avatar"
     fit = BodyFit(phenotype=skeleton.phenotype, pose=skeleton.bind_pose, transform=skeleton.transform,
-                  vertices=body, faces=skeleton.rig.faces, stature_m=1.7, frame=0)
+                  vertices=body, faces=skeleton.rig.faces, keypoints=np.zeros((0, 3)), keypoint_names=[],
+                  stature_m=1.7, frame=0)
     write_body(avatar, fit)
     to_gltf = gltf_from_world(skeleton, body)
     extra = {"gltf_from_world": to_gltf.tolist()}

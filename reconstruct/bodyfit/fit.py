@@ -28,6 +28,9 @@ class FitOptions:
     landmark_steps: int = 100
     silhouette_steps: int = 120
     learning_rate: float = 0.03
+    coarse_scale_m: float = 0.3       # stage 1 starts with this robust scale and narrows it to fine_scale_m,
+    fine_scale_m: float = 0.03        # so landmarks far from the average body still pull (graduated
+                                      # non-convexity) and outliers stop pulling once the body is close
     landmark_weight: float = 0.3      # relative to the silhouette term in stage 2
     pose_prior: float = 1e-3          # squared rotation angle (rad^2) penalty per bone
     seed: int = 0
@@ -42,6 +45,8 @@ class BodyFit:
     transform: np.ndarray             # (4, 4)
     vertices: np.ndarray              # (V, 3) posed, world frame
     faces: np.ndarray                 # (F, 3)
+    keypoints: np.ndarray             # (K, 3) anny's COCO keypoints of the posed body, world frame
+    keypoint_names: list[str]
     stature_m: float
     frame: int
     losses: dict[str, float] = field(default_factory=dict)   # final loss per stage
@@ -79,8 +84,8 @@ def _optimise(state: BodyState, params: list[torch.Tensor], loss_fn, steps: int,
 
 
 def fit_body(capture: Capture, options: FitOptions | None = None, body: AnnyBody | None = None) -> BodyFit:
-    """Fit anny to one frame of ``capture``: stage 1 places and shapes the body from the 3D landmarks,
-    stage 2 adds the major bones' rotations and every selected view's silhouette."""
+    """Fit anny to one frame of ``capture``: stage 1 places, shapes and poses the body from the 3D landmarks,
+    stage 2 refines all of it against every selected view's silhouette as well."""
     options = options or FitOptions()
     torch.manual_seed(options.seed)
     frame = options.frame if options.frame is not None else int(capture.manifest.extra.get("key_frame",
@@ -101,10 +106,15 @@ def fit_body(capture: Capture, options: FitOptions | None = None, body: AnnyBody
     state = _initial_placement(body, landmarks)
     losses = {}
     start = time.perf_counter()
-    losses["landmarks"] = _optimise(
-        state, [state.phenotype_logits, state.rotation, state.translation],
-        lambda: landmark_loss(body(state).keypoints, landmarks),
-        options.landmark_steps, options.learning_rate, "body fit: landmarks")
+    schedule = iter(np.geomspace(options.coarse_scale_m, options.fine_scale_m, options.landmark_steps))
+
+    def landmarks_loss() -> torch.Tensor:
+        posed = body(state)
+        return landmark_loss(posed.keypoints, landmarks, float(next(schedule))) \
+            + options.pose_prior * (state.pose.norm(dim=-1) ** 2).sum()
+
+    losses["landmarks"] = _optimise(state, state.tensors(), landmarks_loss, options.landmark_steps,
+                                    options.learning_rate, "body fit: landmarks")
     timings["landmarks"] = time.perf_counter() - start
 
     def full_loss() -> torch.Tensor:
@@ -112,7 +122,7 @@ def fit_body(capture: Capture, options: FitOptions | None = None, body: AnnyBody
         verts = posed.vertices[::options.vertex_stride]
         sil = sum(silhouette_loss(verts, s, m) for s, m in zip(silhouettes, metres_per_px)) / len(silhouettes)
         angles = state.pose.norm(dim=-1)
-        return sil + options.landmark_weight * landmark_loss(posed.keypoints, landmarks) \
+        return sil + options.landmark_weight * landmark_loss(posed.keypoints, landmarks, options.fine_scale_m) \
             + options.pose_prior * (angles**2).sum()
 
     start = time.perf_counter()
@@ -130,6 +140,8 @@ def fit_body(capture: Capture, options: FitOptions | None = None, body: AnnyBody
         transform=state.transform(),
         vertices=posed.vertices.numpy().copy(),
         faces=body.faces,
+        keypoints=posed.keypoints.numpy().copy(),
+        keypoint_names=body.keypoint_names,
         stature_m=body.stature(posed),
         frame=frame,
         losses=losses,

@@ -13,8 +13,9 @@ BODY_JSON = "body.json"
 BODY_PLY = "body.ply"
 
 
-def write_body(avatar_dir: str | Path, fit: BodyFit) -> Path:
-    """Atomically write ``AVATAR/body.json`` and ``AVATAR/body.ply`` (world frame, metres); returns the JSON path."""
+def write_body(avatar_dir: str | Path, fit: BodyFit, quality: dict | None = None) -> Path:
+    """Atomically write ``AVATAR/body.json`` (with the fit's per-view ``quality`` when given) and
+    ``AVATAR/body.ply`` (world frame, metres); returns the JSON path."""
     avatar_dir = Path(avatar_dir)
     mesh = trimesh.Trimesh(fit.vertices, fit.faces, process=False)
     write_bytes(avatar_dir / BODY_PLY, mesh.export(file_type="ply"))
@@ -32,5 +33,6 @@ def write_body(avatar_dir: str | Path, fit: BodyFit) -> Path:
         "mesh": BODY_PLY,
         "losses": fit.losses,
         "timings_s": fit.timings_s,
+        **({"quality": quality} if quality is not None else {}),
     })
     return path

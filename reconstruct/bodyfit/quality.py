@@ -1,0 +1,99 @@
+"""How well a body fit explains its capture, view by view: the fitted body's keypoints reprojected onto the
+2D landmarks, and its silhouette against the masks. Both are measured in each camera's own (distorted)
+image, so they hold for any calibration the capture stage reads."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import cv2
+import numpy as np
+
+from twinkit.capture import blazepose
+from twinkit.capture.cameras import Camera
+from twinkit.capture.landmarks_io import landmark_files, read_landmarks2d
+from twinkit.capture.layout import Capture
+from twinkit.capture.media import read_image
+from twinkit.reconstruct.bodyfit.fit import BodyFit
+
+MIN_CONFIDENCE = 0.5  # 2D landmarks below this visibility are not compared
+# BlazePose and anny's COCO regressor put the face points at different places (the fit down-weights them
+# too), so the reprojection check uses the body's joints only.
+FACE = {"nose", "left_eye", "right_eye", "left_ear", "right_ear"}
+
+
+@dataclass
+class ViewQuality:
+    """One camera: median keypoint reprojection error (px), keypoints compared, silhouette IoU."""
+
+    camera: str
+    keypoints_px: float
+    keypoints: int
+    silhouette_iou: float
+
+
+@dataclass
+class FitQuality:
+    """Per-view figures and their summary: median over every compared keypoint, lowest and mean IoU."""
+
+    views: list[ViewQuality]
+    keypoints_px_median: float
+    silhouette_iou_min: float
+    silhouette_iou_mean: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def body_mask(camera: Camera, vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """The (H, W) bool silhouette of a triangle mesh seen by ``camera`` (lens distortion included)."""
+    points = camera.project(vertices)
+    in_front = (vertices @ camera.R.T + camera.t)[:, 2] > 0
+    tris = faces[in_front[faces].all(axis=1)]
+    mask = np.zeros((camera.height, camera.width), np.uint8)
+    shift = 4  # sub-pixel bits: outlines within 1/16 px
+    # one triangle at a time: fillPoly with many contours fills their overlaps even-odd (leaves holes)
+    for triangle in np.round(points[tris] * (1 << shift)).astype(np.int32):
+        cv2.fillConvexPoly(mask, triangle, 1, lineType=cv2.LINE_8, shift=shift)
+    return mask.astype(bool)
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    union = np.logical_or(a, b).sum()
+    return float(np.logical_and(a, b).sum() / union) if union else 0.0
+
+
+def fit_quality(capture: Capture, fit: BodyFit) -> FitQuality:
+    """Measure ``fit`` against the 2D landmarks and masks of its frame in every camera of ``capture``."""
+    lm2d = read_landmarks2d(landmark_files(capture.root)[0]).get(fit.frame, {})
+    compared = [(k, blazepose.INDEX[n]) for k, n in enumerate(fit.keypoint_names)
+                if n in blazepose.INDEX and n not in FACE]
+    views, pooled = [], []
+    for camera in capture.cameras:
+        errors = np.zeros(0)
+        observed = lm2d.get(camera.name)
+        if observed is not None and compared:
+            mine, theirs = zip(*compared)
+            obs = observed[list(theirs)]
+            ok = obs[:, 2] >= MIN_CONFIDENCE
+            errors = np.linalg.norm(camera.project(fit.keypoints[list(mine)])[ok] - obs[ok, :2], axis=1)
+        pooled.append(errors)
+        mask = read_image(capture.mask_path(camera.name, fit.frame), "L") > 127
+        iou = _iou(body_mask(camera, fit.vertices, fit.faces), mask)
+        views.append(ViewQuality(camera.name, float(np.median(errors)) if len(errors) else float("nan"),
+                                 int(len(errors)), iou))
+    every = np.concatenate(pooled)
+    ious = [v.silhouette_iou for v in views]
+    return FitQuality(views, float(np.median(every)) if len(every) else float("nan"), float(min(ious)),
+                      float(np.mean(ious)))
+
+
+def few_views_statement(cameras: int, needed: int) -> str | None:
+    """What a body fit from only ``cameras`` views can and cannot give (None when there are enough)."""
+    if cameras >= needed:
+        return None
+    return (f"{cameras} views fix the body's pose, proportions and stature (landmarks triangulated from "
+            f"several views, silhouettes from every side seen) and are enough to check a fit. They do not "
+            f"see the surface between the views: clothing, hair and the exact cross-sections are guessed by "
+            f"the body model, so girth measurements carry centimetres of uncertainty, and a splat avatar or "
+            f"textured mesh needs at least {needed} cameras (the preview profile) around the person.")
