@@ -93,6 +93,11 @@ def _gltf_frame(manifest: Manifest, skeleton: Skeleton) -> np.ndarray:
     return np.asarray(given, np.float64).reshape(4, 4)
 
 
+def avatar_gltf_frame(avatar_dir: str | Path, skeleton: Skeleton) -> np.ndarray:
+    """The 4x4 from the capture world to ``avatar_dir``'s glTF frame (its manifest's, else computed)."""
+    return _gltf_frame(Manifest.read(Path(avatar_dir), kind="avatar"), skeleton)
+
+
 def avatar_rig(avatar_dir: str | Path, options: TransferOptions | None = None
                ) -> tuple[Skeleton, AvatarMesh, Transfer]:
     """The skeleton of ``avatar_dir``'s body fit, its mesh and that mesh's transferred skin weights."""

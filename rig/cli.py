@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import numpy as np
 from click_default_group import DefaultGroup
+
+from twinkit.rights.options import LicensedRequest, licensed_options
 
 
 @click.group(cls=DefaultGroup, default="build")
@@ -30,24 +33,63 @@ def build(avatar_dir: Path) -> None:
 
 @rig.command()
 @click.argument("avatar_dir", metavar="AVATAR", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.argument("pose_name", metavar="POSE")
+@click.argument("pose_name", metavar="[POSE]", required=False)
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Posed mesh to write (.ply or .glb, capture world frame, metres).")
-def pose(avatar_dir: Path, pose_name: str, out: Path) -> None:
-    """Pose AVATAR's mesh: POSE is a library pose (a_pose, t_pose, seated, ...) or a pose file (.json)."""
+@click.option("--bvh", "motion_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Take the pose from this BVH motion (CMU or Mixamo joint names) instead of POSE.")
+@click.option("--frame", type=click.IntRange(min=0), default=0, show_default=True,
+              help="With --bvh: the motion frame to take.")
+def pose(avatar_dir: Path, pose_name: str | None, out: Path, motion_path: Path | None, frame: int) -> None:
+    """Pose AVATAR's mesh: POSE is a library pose (a_pose, t_pose, seated, ...) or a pose file (.json); or
+    give --bvh MOTION.bvh --frame N for a frame of a motion (standing where the avatar stands)."""
     import trimesh
 
     from twinkit.core.atomic import write_bytes
     from twinkit.core.errors import InputError
     from twinkit.core.progress import info
+    from twinkit.rig.animate import bvh_pose
     from twinkit.rig.avatar import avatar_rig
     from twinkit.rig.posing import pose_mesh
     from twinkit.rig.poses import load_pose
 
     if out.suffix not in (".ply", ".glb"):
         raise InputError("the output must end in .ply or .glb", out)
-    target = load_pose(pose_name)
+    if (pose_name is None) == (motion_path is None):
+        raise InputError("give either POSE or --bvh MOTION.bvh")
+    target = load_pose(pose_name) if pose_name is not None else None
     skeleton, mesh, transfer = avatar_rig(avatar_dir)
-    posed = trimesh.Trimesh(pose_mesh(mesh.vertices, transfer.weights, skeleton, target), mesh.faces, process=False)
-    write_bytes(out, posed.export(file_type=out.suffix[1:]))
-    info(f"{avatar_dir} in pose {pose_name} -> {out}")
+    shift = np.zeros(3)
+    if motion_path is not None:
+        target, shift = bvh_pose(motion_path, skeleton, frame)
+    vertices = pose_mesh(mesh.vertices, transfer.weights, skeleton, target) + shift
+    write_bytes(out, trimesh.Trimesh(vertices, mesh.faces, process=False).export(file_type=out.suffix[1:]))
+    info(f"{avatar_dir} in pose {pose_name or f'{motion_path} frame {frame}'} -> {out}")
+
+
+@rig.command()
+@click.argument("avatar_dir", metavar="AVATAR", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("motion_path", metavar="MOTION.bvh", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Animated rigged glTF to write (.glb).")
+@click.option("--frames", "frame_range", metavar="A:B", default=":", show_default=True,
+              help="Motion frames A to B-1 (either end optional).")
+@click.option("--name", "clip_name", default=None, help="Name of the animation clip [default: the BVH file name].")
+@licensed_options
+def animate(avatar_dir: Path, motion_path: Path, out: Path, frame_range: str, clip_name: str | None,
+            rights: LicensedRequest) -> None:
+    """Animate AVATAR with a BVH motion (CMU or Mixamo joint names): writes OUT, AVATAR's rigged GLB (as
+    `twin rig build` makes it) with the motion retargeted onto its skeleton as an animation clip (a rotation
+    per joint, the root's translation, at the motion's frame rate). Needs a licence for the twin."""
+    from twinkit.core.errors import InputError
+    from twinkit.core.manifest import command_line
+    from twinkit.core.progress import info
+    from twinkit.rig.animate import animate_avatar, parse_frames
+    from twinkit.rights.registry import twin_id_of
+
+    grant = rights.authorize(twin_id_of(avatar_dir)[0])
+    if out.suffix != ".glb":
+        raise InputError("the output must end in .glb", out)
+    motion = animate_avatar(avatar_dir, motion_path, out, parse_frames(frame_range), clip_name)
+    rights.record_output(grant, out, command_line())
+    info(f"{avatar_dir} animated by {motion_path} ({motion.frame_count} frames at {motion.fps:.0f} fps) -> {out}")

@@ -1,11 +1,13 @@
 """Write the rigged avatar as binary glTF 2.0: the mesh in its rest pose, the skeleton as a node tree, and a
-skin (inverse bind matrices, JOINTS_0 / WEIGHTS_0 with at most four weights per vertex). Y up, metres.
+skin (inverse bind matrices, JOINTS_0 / WEIGHTS_0 with at most four weights per vertex) and optional animation
+clips (linear samplers: a rotation per joint node, the root node's translation). Y up, metres.
 
 trimesh writes glTF but no skins, so the document is assembled with pygltflib.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,16 @@ from scipy.spatial.transform import Rotation
 
 from twinkit.core.atomic import write_bytes
 from twinkit.rig.skeleton import Skeleton
+
+
+@dataclass
+class Clip:
+    """An animation of the skeleton's node tree, sampled at ``times``, in the glTF frame."""
+
+    name: str
+    times: np.ndarray            # (F,) seconds, increasing
+    rotations: np.ndarray        # (F, J, 4) each joint node's local rotation, quaternion x, y, z, w
+    translations: np.ndarray     # (F, 3) the root node's translation
 
 
 class _Blob:
@@ -46,13 +58,15 @@ def _trs(matrix: np.ndarray) -> dict[str, list[float]]:
 
 def export_glb(path: str | Path, vertices: np.ndarray, faces: np.ndarray, joint_indices: np.ndarray,
                joint_weights: np.ndarray, skeleton: Skeleton, gltf_from_world: np.ndarray,
-               uv: np.ndarray | None = None, texture_png: bytes | None = None) -> None:
+               uv: np.ndarray | None = None, texture_png: bytes | None = None,
+               animations: list[Clip] | None = None) -> None:
     """Atomically write a skinned GLB.
 
     ``vertices`` (V, 3) are the mesh in the skeleton's rest pose, capture world frame; ``joint_indices`` and
     ``joint_weights`` (V, k<=4) its normalised skin weights; ``gltf_from_world`` (4, 4, rigid) maps the world
     into the glTF frame. ``uv`` (V, 2) uses trimesh's convention (origin bottom left); ``texture_png`` is the
-    base colour image.
+    base colour image. ``animations`` are clips of the joint nodes (:class:`Clip`); a joint whose rotation
+    never leaves its rest gets no channel.
     """
     import trimesh
 
@@ -101,12 +115,36 @@ def export_glb(path: str | Path, vertices: np.ndarray, faces: np.ndarray, joint_
         nodes.append(gl.Node(name=skeleton.joint_names[j], children=children or None, **_trs(local)))
     nodes.append(gl.Node(name="avatar", mesh=0, skin=0))
     roots = [int(r) for r in np.flatnonzero(skeleton.parents < 0)]
+    rest_rotations = np.stack([node.rotation for node in nodes[:count]])
+    clips = [_animation(blob, clip, rest_rotations, roots[0]) for clip in animations or []]
     document = gl.GLTF2(
         asset=gl.Asset(generator="twinkit rig", version="2.0"),
         scene=0, scenes=[gl.Scene(nodes=roots + [count])], nodes=nodes,
         meshes=[gl.Mesh(name="avatar", primitives=[gl.Primitive(attributes=attributes, indices=indices, material=0)])],
         skins=[gl.Skin(name="anny", joints=list(range(count)), inverseBindMatrices=ibm, skeleton=roots[0])],
-        materials=[material], images=images, textures=textures, samplers=samplers,
+        animations=clips, materials=[material], images=images, textures=textures, samplers=samplers,
         accessors=blob.accessors, bufferViews=blob.views, buffers=[gl.Buffer(byteLength=len(blob.data))])
     document.set_binary_blob(bytes(blob.data))
     write_bytes(path, b"".join(document.save_to_bytes()))
+
+
+def _animation(blob: _Blob, clip: Clip, rest_rotations: np.ndarray, root: int) -> gl.Animation:
+    """One glTF animation: LINEAR samplers sharing the clip's time accessor."""
+    count = len(clip.times)
+    if count < 1 or clip.rotations.shape != (count, len(rest_rotations), 4) or clip.translations.shape != (count, 3):
+        raise ValueError(f"clip {clip.name!r}: {count} times but rotations {clip.rotations.shape} and "
+                         f"translations {clip.translations.shape}")
+    times = blob.accessor(np.asarray(clip.times, np.float32).reshape(-1, 1), gl.SCALAR, gl.FLOAT, bounds=True)
+    quats = clip.rotations / np.linalg.norm(clip.rotations, axis=-1, keepdims=True)
+    moved = 1.0 - np.abs(np.einsum("fjk,jk->fj", quats, rest_rotations)).min(axis=0) > 1e-9
+    samplers, channels = [], []
+    for node in np.flatnonzero(moved):
+        samplers.append(gl.AnimationSampler(input=times, output=blob.accessor(
+            quats[:, node].astype(np.float32), gl.VEC4, gl.FLOAT), interpolation=gl.ANIM_LINEAR))
+        channels.append(gl.AnimationChannel(sampler=len(samplers) - 1,
+                                            target=gl.AnimationChannelTarget(node=int(node), path=gl.ROTATION)))
+    samplers.append(gl.AnimationSampler(input=times, output=blob.accessor(
+        np.asarray(clip.translations, np.float32), gl.VEC3, gl.FLOAT), interpolation=gl.ANIM_LINEAR))
+    channels.append(gl.AnimationChannel(sampler=len(samplers) - 1,
+                                        target=gl.AnimationChannelTarget(node=root, path=gl.TRANSLATION)))
+    return gl.Animation(name=clip.name, samplers=samplers, channels=channels)
