@@ -93,7 +93,8 @@ def pose_body(phenotype: dict[str, float], pose: dict[str, np.ndarray],
     import torch
 
     model, regressor, anthropometry = anny_model()
-    deltas = {}
+    # anny takes its batch size from the first pose entry, so an empty pose is spelled as one zero rotation
+    deltas = {model.bone_labels[0]: torch.eye(4, dtype=model.dtype)[None]}
     for bone, rotvec in pose.items():
         delta = torch.eye(4, dtype=model.dtype)
         delta[:3, :3] = roma.rotvec_to_rotmat(torch.as_tensor(rotvec, dtype=model.dtype))
