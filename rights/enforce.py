@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +27,7 @@ from twinkit.rights.ledger import LedgerEntry
 from twinkit.rights.marks import mark_image
 from twinkit.rights.models import Consent, Licence, Twin
 from twinkit.rights.provenance import StudioSigner
-from twinkit.rights.terms import USES, in_force, now
+from twinkit.rights.terms import USES, in_force, now, territories_within
 
 
 @dataclass(frozen=True)
@@ -42,19 +43,23 @@ class Grant:
     currency: str
     fee_per_image: int
     own_label: bool
+    territories: tuple[str, ...] = ()  # where the output will be used, when the request said so
 
 
-def authorize(twin_id: str, licensee: str, use: str, *, db: Registry, at: datetime | None = None) -> Grant:
-    """The grant to produce ``use`` output of ``twin_id`` for ``licensee`` at ``at`` (default now).
+def authorize(twin_id: str, licensee: str, use: str, *, db: Registry, at: datetime | None = None,
+              territories: Sequence[str] = ()) -> Grant:
+    """The grant to produce ``use`` output of ``twin_id`` for ``licensee`` at ``at`` (default now), for use
+    in ``territories`` (ISO 3166-1 alpha-2 codes or WORLD; empty: not stated, not checked).
 
     Raises :class:`RightsError` (exit code 3) naming why when no active licence within a consent
     covers the request. There is deliberately no way to skip this check.
     """
     with db.session() as session:
-        return _grant(session, db, twin_id, licensee, use, at or now())
+        return _grant(session, db, twin_id, licensee, use, at or now(), tuple(territories))
 
 
-def _grant(session: Session, db: Registry, twin_id: str, licensee: str, use: str, at: datetime) -> Grant:
+def _grant(session: Session, db: Registry, twin_id: str, licensee: str, use: str, at: datetime,
+           territories: tuple[str, ...]) -> Grant:
     if use not in USES:
         raise RightsError(f"unknown use {use!r} (known: {', '.join(USES)})")
     twin = session.get(Twin, twin_id)
@@ -68,10 +73,10 @@ def _grant(session: Session, db: Registry, twin_id: str, licensee: str, use: str
                                .order_by(Licence.granted_at.desc())).scalars().all()
     refusals = []
     for licence in licences:
-        reason = _refusal(licence, session.get(Consent, licence.consent_id), use, at)
+        reason = _refusal(licence, session.get(Consent, licence.consent_id), use, at, territories)
         if reason is None:
             return Grant(db, twin_id, twin.owner_id, licensee, use, licence.id, licence.currency,
-                         licence.fee_per_image, licence.own_label)
+                         licence.fee_per_image, licence.own_label, territories)
         refusals.append(f"licence {licence.id} {reason}")
     if not refusals:
         raise RightsError(f"{licensee!r} holds no licence for twin {twin_id}")
@@ -79,8 +84,9 @@ def _grant(session: Session, db: Registry, twin_id: str, licensee: str, use: str
                       + "; ".join(refusals))
 
 
-def _refusal(licence: Licence, consent: Consent, use: str, at: datetime) -> str | None:
-    """Why ``licence`` does not cover ``use`` at ``at``, or None when it does."""
+def _refusal(licence: Licence, consent: Consent, use: str, at: datetime, territories: tuple[str, ...]
+             ) -> str | None:
+    """Why ``licence`` does not cover ``use`` in ``territories`` at ``at``, or None when it does."""
     if licence.revoked_at is not None and licence.revoked_at <= at:
         return f"was revoked at {licence.revoked_at.isoformat()}"
     if not in_force(licence.starts_at, licence.ends_at, at):
@@ -89,7 +95,10 @@ def _refusal(licence: Licence, consent: Consent, use: str, at: datetime) -> str 
         return f"{state} at {moment.isoformat()}"
     if use not in licence.uses:
         return f"does not cover {use} (only {', '.join(licence.uses)})"
-    if use not in consent.uses or not in_force(consent.starts_at, consent.ends_at, at):
+    if territories and not territories_within(territories, licence.territories):
+        return f"does not cover {', '.join(territories)} (only {', '.join(licence.territories)})"
+    if use not in consent.uses or not in_force(consent.starts_at, consent.ends_at, at) or \
+            (territories and not territories_within(territories, consent.territories)):
         return f"is no longer within the owner's consent #{consent.id}"
     return None
 
@@ -99,7 +108,7 @@ def record_output(grant: Grant, path: str | Path, command: str, *, entry_id: str
     digest = sha256_file(path)
     with grant.db.session() as session:
         head = ledger.lock_head(session)
-        current = _grant(session, grant.db, grant.twin_id, grant.licensee, grant.use, now())
+        current = _grant(session, grant.db, grant.twin_id, grant.licensee, grant.use, now(), grant.territories)
         if current.licence_id != grant.licence_id:
             raise RightsError(f"licence {grant.licence_id} no longer applies (now {current.licence_id}); "
                               "authorize again")

@@ -24,7 +24,7 @@ from twinkit.rights.db import ENV_VAR, Registry
 from twinkit.rights.enforce import Grant, authorize, publish_image, record_output
 from twinkit.rights.ledger import LedgerEntry
 from twinkit.rights.provenance import CERT_ENV, KEY_ENV, StudioSigner
-from twinkit.rights.terms import USES
+from twinkit.rights.terms import USES, parse_territories
 
 db_option = click.option(
     "--db", "db_url", envvar=ENV_VAR, metavar="URL",
@@ -41,6 +41,7 @@ class LicensedRequest:
     use: str
     badge: BadgeOptions
     signer: StudioSigner | None
+    territories: tuple[str, ...] = ()
 
     @functools.cached_property
     def registry(self) -> Registry:
@@ -48,7 +49,7 @@ class LicensedRequest:
 
     def authorize(self, twin_id: str) -> Grant:
         """The grant for ``twin_id`` (raises RightsError, exit 3, when not licensed)."""
-        return authorize(twin_id, self.licensee, self.use, db=self.registry)
+        return authorize(twin_id, self.licensee, self.use, db=self.registry, territories=self.territories)
 
     def publish_image(self, grant: Grant, source: str | Path, dest: str | Path, command: str) -> LedgerEntry:
         """Mark, record and move an image into place."""
@@ -63,6 +64,9 @@ _OPTIONS = (
     db_option,
     click.option("--licensee", required=True, help="The brand the output is made for."),
     click.option("--use", required=True, type=click.Choice(USES), help="What the output is for."),
+    click.option("--territory", "territories", multiple=True, metavar="CC",
+                 help="Where the output will be used (ISO 3166-1 alpha-2 or WORLD; repeat or comma-separate); "
+                      "the licence and the consent must cover it."),
     click.option("--badge/--no-badge", default=True, show_default=True,
                  help="Draw the visible AI-generated badge (off only if the licence says the licensee "
                       "applies its own label)."),
@@ -81,13 +85,14 @@ def licensed_options(command: Callable) -> Callable:
     """Add the licence, badge and signing options; the command receives ``rights: LicensedRequest``."""
 
     @functools.wraps(command)
-    def wrapper(*args, db_url, licensee, use, badge, badge_position, badge_size, badge_language,
+    def wrapper(*args, db_url, licensee, use, territories, badge, badge_position, badge_size, badge_language,
                 c2pa_cert, c2pa_key, **kwargs):
         if bool(c2pa_cert) != bool(c2pa_key):
             raise InputError("give both --c2pa-cert and --c2pa-key to sign C2PA manifests")
         signer = StudioSigner.from_files(c2pa_cert, c2pa_key) if c2pa_cert else None
         request = LicensedRequest(db_url, licensee, use,
-                                  BadgeOptions(badge, badge_position, badge_size, badge_language), signer)
+                                  BadgeOptions(badge, badge_position, badge_size, badge_language), signer,
+                                  tuple(parse_territories(territories)) if territories else ())
         return command(*args, rights=request, **kwargs)
 
     for option in reversed(_OPTIONS):

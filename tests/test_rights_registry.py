@@ -143,6 +143,9 @@ def test_expiry_instant_revocation_and_scope_are_enforced(db, consented, tmp_pat
         authorize(twin_id, "Brand", "e-commerce", db=db)
     with pytest.raises(RightsError, match="holds no licence"):
         authorize(twin_id, "Other brand", "marketing", db=db)
+    assert authorize(twin_id, "Brand", "marketing", db=db, territories=["FR"]).territories == ("FR",)
+    with pytest.raises(RightsError, match="does not cover DE"):  # the consent covers DE, the licence does not
+        authorize(twin_id, "Brand", "marketing", db=db, territories=["DE"])
 
     grant = authorize(twin_id, "Brand", "marketing", db=db)
     output = tmp_path / "out.bin"
