@@ -43,6 +43,19 @@ class AnnyRig:
         vertices, frames, _ = self._forward(pose)
         return vertices, frames
 
+    def bone_heads(self, pose: dict[str, "torch.Tensor"]) -> "torch.Tensor":
+        """Differentiable (J, 3) bone heads (anny frame) for a pose of rotation-vector tensors (3,)."""
+        import roma
+        import torch
+
+        model = _model()
+        deltas = {}
+        for bone, rotvec in pose.items():
+            rotation = roma.rotvec_to_rotmat(rotvec.to(model.dtype))
+            deltas[bone] = torch.cat([torch.cat([rotation, torch.zeros(3, 1, dtype=model.dtype)], 1),
+                                      torch.eye(4, dtype=model.dtype)[3:]], 0)[None]
+        return model(deltas, phenotype_kwargs=self.phenotype)["bone_poses"][0, :, :3, 3]
+
     def _forward(self, pose: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         import roma
         import torch

@@ -40,9 +40,15 @@ def build(avatar_dir: Path) -> None:
               help="Take the pose from this BVH motion (CMU or Mixamo joint names) instead of POSE.")
 @click.option("--frame", type=click.IntRange(min=0), default=0, show_default=True,
               help="With --bvh: the motion frame to take.")
-def pose(avatar_dir: Path, pose_name: str | None, out: Path, motion_path: Path | None, frame: int) -> None:
+@click.option("--photo", "photo_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Take the pose of the person in this photo (MediaPipe Pose + inverse kinematics) instead of POSE.")
+@click.option("--save-pose", "save_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --photo: also write the solved pose as a pose file (.json) for later use as POSE.")
+def pose(avatar_dir: Path, pose_name: str | None, out: Path, motion_path: Path | None, frame: int,
+         photo_path: Path | None, save_path: Path | None) -> None:
     """Pose AVATAR's mesh: POSE is a library pose (a_pose, t_pose, seated, ...) or a pose file (.json); or
-    give --bvh MOTION.bvh --frame N for a frame of a motion (standing where the avatar stands)."""
+    give --bvh MOTION.bvh --frame N for a frame of a motion (standing where the avatar stands), or --photo
+    IMAGE for the pose of the person in a photo."""
     import trimesh
 
     from twinkit.core.atomic import write_bytes
@@ -55,16 +61,26 @@ def pose(avatar_dir: Path, pose_name: str | None, out: Path, motion_path: Path |
 
     if out.suffix not in (".ply", ".glb"):
         raise InputError("the output must end in .ply or .glb", out)
-    if (pose_name is None) == (motion_path is None):
-        raise InputError("give either POSE or --bvh MOTION.bvh")
+    if sum(x is not None for x in (pose_name, motion_path, photo_path)) != 1:
+        raise InputError("give one of POSE, --bvh MOTION.bvh or --photo IMAGE")
+    if save_path is not None and (photo_path is None or save_path.suffix != ".json"):
+        raise InputError("--save-pose needs --photo and a .json file name", save_path)
     target = load_pose(pose_name) if pose_name is not None else None
     skeleton, mesh, transfer = avatar_rig(avatar_dir)
     shift = np.zeros(3)
     if motion_path is not None:
         target, shift = bvh_pose(motion_path, skeleton, frame)
+    if photo_path is not None:
+        from twinkit.rig.photo_pose import pose_from_photo
+        from twinkit.rig.poses import write_pose
+
+        target = pose_from_photo(photo_path, skeleton.phenotype)
+        if save_path is not None:
+            write_pose(save_path, target, save_path.stem, f"solved from the photo {photo_path.name}")
     vertices = pose_mesh(mesh.vertices, transfer.weights, skeleton, target) + shift
     write_bytes(out, trimesh.Trimesh(vertices, mesh.faces, process=False).export(file_type=out.suffix[1:]))
-    info(f"{avatar_dir} in pose {pose_name or f'{motion_path} frame {frame}'} -> {out}")
+    source = pose_name or (f"of {photo_path}" if photo_path else f"{motion_path} frame {frame}")
+    info(f"{avatar_dir} in pose {source} -> {out}")
 
 
 @rig.command()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from twinkit.core.atomic import read_json
+from twinkit.core.atomic import read_json, write_json
 from twinkit.core.errors import InputError
 from twinkit.rig.skeleton import Pose, joint_table
 
@@ -57,3 +57,10 @@ def load_pose(name_or_path: str | Path) -> Pose:
     return parse_pose(read_json(path), path)
 
 
+def write_pose(path: str | Path, pose: Pose, name: str, description: str = "") -> Path:
+    """Write ``pose`` as a pose file (readable joint names, degrees; see the module docstring), atomically."""
+    readable = {row["anny"]: row["name"] for row in joint_table()}
+    write_json(Path(path), {"name": name, "description": description,
+                            "rotations_deg": {readable.get(bone, bone): np.round(np.rad2deg(v), 3).tolist()
+                                              for bone, v in pose.items()}})
+    return Path(path)

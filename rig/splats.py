@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 
+from twinkit.core.errors import InputError
 from twinkit.reconstruct.splats import Gaussians
 from twinkit.rig.skeleton import Pose, Skeleton
 from twinkit.rig.skinning import Weights, apply, blend_transforms, nearest_rotations
@@ -37,3 +39,19 @@ def pose_splats(gaussians: Gaussians, weights: Weights, skeleton: Skeleton, pose
     dtype = gaussians.means.dtype
     return dataclasses.replace(gaussians, means=torch.from_numpy(means).to(dtype),
                                quats=xyzw[:, [3, 0, 1, 2]].to(dtype))  # roma is xyzw, 3DGS wxyz
+
+
+def posed_avatar_splats(avatar_dir: str | Path, pose: Pose) -> Gaussians:
+    """The splats of an avatar folder (``splats.ply``, captured pose) moved into ``pose``, bound to the skin
+    weights of the avatar's rigged mesh (see :func:`twinkit.rig.avatar.avatar_rig`) so that they move with it."""
+    from twinkit.reconstruct.splats import read_ply
+    from twinkit.rig.avatar import avatar_rig
+
+    avatar_dir = Path(avatar_dir)
+    path = avatar_dir / "splats.ply"
+    if not path.is_file():
+        raise InputError("no splats in the avatar folder (reconstruct it with splats)", path)
+    gaussians = read_ply(path)
+    skeleton, mesh, transfer = avatar_rig(avatar_dir)
+    weights = bind_splats(gaussians.means.detach().double().numpy(), mesh.vertices, mesh.faces, transfer.weights)
+    return pose_splats(gaussians, weights, skeleton, pose)

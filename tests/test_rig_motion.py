@@ -358,7 +358,7 @@ def test_cli_animates_and_poses_from_bvh_with_licence_and_clear_exit_codes(tmp_p
     pose, shift = bvh_pose(motion, skeleton, 3)
     expected = skeleton.body(pose) + shift
     assert np.abs(trimesh.load(posed, process=False).vertices - expected).max() < 1e-5  # body.ply is float32
-    for args, problem in [([], "either POSE or --bvh"), (["seated", "--bvh", str(motion)], "either POSE or --bvh"),
+    for args, problem in [([], "give one of POSE"), (["seated", "--bvh", str(motion)], "give one of POSE"),
                           (["--bvh", str(motion), "--frame", "9"], "select none")]:
         done = runner.invoke(twin, ["rig", "pose", str(avatar), *args, "-o", str(tmp_path / "x.ply")])
         assert done.exit_code == 2 and problem in done.output, done.output
