@@ -56,13 +56,23 @@ def contact_sheet(capture: Capture, rows: dict[str, dict], frame: int | None = N
         mask = read_image(capture.mask_path(cam.name, frame), mode="L") > 127
         tile = annotated_view(rgb, mask, lm2d.get(cam.name), tile_height)
         verdict = _verdict(rows.get(cam.name))
-        draw = ImageDraw.Draw(tile)
-        draw.rectangle([0, 0, tile.width - 1, 15], fill=_VERDICT_COLOURS[verdict])
-        draw.text((3, 2), f"{cam.name}  {verdict}", fill=(255, 255, 255))
+        label_tile(tile, f"{cam.name}  {verdict}", _VERDICT_COLOURS[verdict])
         tiles.append(tile)
-    tile_w = max(t.width for t in tiles)
+    return tile_grid(tiles, columns)
+
+
+def label_tile(tile: Image.Image, text: str, colour: tuple[int, int, int]) -> None:
+    """Draw ``text`` in white on a ``colour`` bar across the top of ``tile`` (in place)."""
+    draw = ImageDraw.Draw(tile)
+    draw.rectangle([0, 0, tile.width - 1, 15], fill=colour)
+    draw.text((3, 2), text, fill=(255, 255, 255))
+
+
+def tile_grid(tiles: list[Image.Image], columns: int, background: tuple[int, int, int] = (32, 32, 32)) -> Image.Image:
+    """Tiles of one height in rows of ``columns``, each in a cell as wide as the widest tile."""
+    tile_w, tile_h = max(t.width for t in tiles), tiles[0].height
     cols = min(columns, len(tiles))
-    sheet = Image.new("RGB", (cols * tile_w, math.ceil(len(tiles) / cols) * tile_height), (32, 32, 32))
+    sheet = Image.new("RGB", (cols * tile_w, math.ceil(len(tiles) / cols) * tile_h), background)
     for k, tile in enumerate(tiles):
-        sheet.paste(tile, ((k % cols) * tile_w, (k // cols) * tile_height))
+        sheet.paste(tile, ((k % cols) * tile_w, (k // cols) * tile_h))
     return sheet

@@ -1,8 +1,9 @@
 """``twin demo``: the whole pipeline built so far, from nothing, on a virtual studio session.
 
 It simulates a session with known ground truth, ingests and checks it, reconstructs the avatar (preview
-profile), rigs and measures it, and prints where every result is and how close it came to the ground
-truth. Each later stage adds its step here as it is built.
+profile), rigs and measures it, records the virtual person's consent and a demo licence, dresses and renders
+a small grid of images, writes a garment fit report, and prints where every result is and how close it came
+to the ground truth.
 """
 
 from __future__ import annotations
@@ -34,40 +35,65 @@ def demo(out: Path, seed: int, cameras: int, size: int, device: str, overwrite: 
            OUTPUT/capture   the ingested capture, with report.json and contact_sheet.png
            OUTPUT/avatar    body.json/.ply, splats.ply, metrics.json, mesh.glb/.obj, rig.json,
                             avatar.glb (rigged), measurements.json
-    and prints the measured quality against the ground truth. Re-running resumes finished steps.
+           OUTPUT/renders   poses x cameras x outfits, marked as AI-generated, and a contact sheet
+           OUTPUT/fit       a t-shirt in S, M, L: report.html (open it in a browser), fit.json, heat maps
+           OUTPUT/registry.db  the demo's consent, licence and ledger of every image and report
+    and prints the measured quality against the ground truth.
     """
     from twinkit.capture.check import check_capture, format_table, write_report
     from twinkit.capture.ingest import ingest
     from twinkit.capture.layout import Capture
     from twinkit.capture.studio.evaluate import body_fit_error_cm, capture_quality
     from twinkit.capture.studio.session import StudioOptions, simulate
+    from twinkit.cli.demo_rights import demo_registry
+    from twinkit.core.manifest import command_line
     from twinkit.reconstruct.pipeline import ReconstructOptions, reconstruct_avatar
     from twinkit.render.measure.avatar import format_table as measurement_table
     from twinkit.render.measure.avatar import measure_avatar, write_measurements
+    from twinkit.render.fit.report import make_fit_report
+    from twinkit.render.imagery import Look, plan, render_grid
+    from twinkit.render.imagery.outfits import parse_outfit
+    from twinkit.render.imagery.requests import camera_requests, pose_requests
+    from twinkit.rights.registry import twin_id_of
     from twinkit.rig.avatar import rig_avatar
 
     if out.exists() and not overwrite and any(out.iterdir()):
         prepare_output(out, overwrite=False)  # raises the standard "already exists" error
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    info(f"[1/6] simulating a virtual studio session ({cameras} cameras, {size} px)")
+    info(f"[1/9] simulating a virtual studio session ({cameras} cameras, {size} px)")
     session = simulate(out / "session", StudioOptions(seed=seed, cameras=cameras, size=size), overwrite=True)
-    info("[2/6] ingesting it: frames, masks, 2D landmarks, triangulated 3D landmarks")
+    info("[2/9] ingesting it: frames, masks, 2D landmarks, triangulated 3D landmarks")
     capture = ingest(session, out / "capture", overwrite=True)
-    info("[3/6] checking the capture")
+    info("[3/9] checking the capture")
     cap = Capture.open(capture)
     report = check_capture(cap)
     report_path, sheet_path = write_report(cap, report)
     click.echo(format_table(report))
-    info("[4/6] reconstructing the avatar (preview profile: body fit, splats, textured mesh)")
+    info("[4/9] reconstructing the avatar (preview profile: body fit, splats, textured mesh)")
     avatar = reconstruct_avatar(capture, out / "avatar", ReconstructOptions(profile="preview", device=device,
                                                                             seed=seed), overwrite=True)
-    info("[5/6] rigging it")
+    info("[5/9] rigging it")
     rigged = rig_avatar(avatar)
-    info("[6/6] measuring it")
+    info("[6/9] measuring it")
     measurements = measure_avatar(avatar)
     write_measurements(avatar, measurements)
     click.echo(measurement_table(measurements))
+    info("[7/9] recording the virtual person's consent and licensing the demo brand")
+    requests = demo_registry(out, avatar)
+    twin_id, command = twin_id_of(avatar)[0], command_line()
+    info("[8/9] dressing and rendering the avatar: 2 poses x 2 cameras x 2 outfits")
+    shop = requests["e-commerce"]
+    grant = shop.authorize(twin_id)
+    jobs = plan(pose_requests(["relaxed_stand", "hands_on_hips"]), camera_requests(["front", "three-quarter"]),
+                [parse_outfit("base"), parse_outfit("tshirt:M,trousers:M")])
+    renders = render_grid(avatar, out / "renders", jobs, Look(size=512),
+                          lambda staged, final: shop.publish_image(grant, staged, final, command),
+                          marks={"licensee": shop.licensee, "use": shop.use}, overwrite=True, twin_id=twin_id)
+    info("[9/9] fitting a t-shirt in S, M and L")
+    fitting = requests["fit-testing"]
+    fit_report = make_fit_report(avatar, ["tshirt"], ["S", "M", "L"], out / "fit", rights=fitting,
+                             grant=fitting.authorize(twin_id), command=command, overwrite=True)
 
     quality = capture_quality(session, capture)
     metrics = json.loads((avatar / "metrics.json").read_text())
@@ -80,4 +106,6 @@ def demo(out: Path, seed: int, cameras: int, size: int, device: str, overwrite: 
         f"splats {metrics['held_out']['psnr_mean']:.2f} dB\n"
         f"session:       {session}\ncapture:       {capture}\nreport:        {report_path}\n"
         f"contact sheet: {sheet_path}\navatar:        {avatar}\nrigged glTF:   {rigged}\n"
-        f"done in {time.perf_counter() - started:.0f} s (garments, imagery and fit reports are not built yet)")
+        f"images:        {out / 'renders'} ({len(renders.rendered)} images, {renders.contact_sheet})\n"
+        f"fit report:    {fit_report / 'report.html'}\nrights ledger: {out / 'registry.db'}\n"
+        f"done in {time.perf_counter() - started:.0f} s")

@@ -16,7 +16,8 @@ from twinkit.capture.cli import capture
 from twinkit.cli.demo import demo
 from twinkit.core.errors import TwinkitError
 from twinkit.reconstruct.cli import reconstruct
-from twinkit.render.cli import measure
+from twinkit.render.cli import fit, measure
+from twinkit.render.render_cli import render
 from twinkit.rig.cli import rig
 from twinkit.core.progress import set_verbosity, verbosity
 from twinkit.rights.cli import consent, ledger_, license_, registry_, verify
@@ -63,6 +64,8 @@ twin.add_command(capture)
 twin.add_command(reconstruct)
 twin.add_command(rig)
 twin.add_command(measure)
+twin.add_command(fit)
+twin.add_command(render)
 twin.add_command(demo)
 twin.add_command(consent)
 twin.add_command(license_)

@@ -1,10 +1,13 @@
-"""``twin measure``: ISO 8559-1 body measurements of an avatar (registered on the ``twin`` group by the lead)."""
+"""``twin measure`` (ISO 8559-1 body measurements) and ``twin fit`` (garment fit report) of an avatar
+(registered on the ``twin`` group by the lead)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
+
+from twinkit.rights.options import LicensedRequest, licensed_options
 
 
 @click.command()
@@ -20,3 +23,38 @@ def measure(avatar_dir: Path, mesh_name: str | None) -> None:
     path = write_measurements(avatar_dir, document)
     click.echo(format_table(document))
     click.echo(f"-> {path}")
+
+
+def _size_list(ctx: click.Context, param: click.Parameter, value: str) -> list[str]:
+    sizes = [s.strip() for s in value.split(",") if s.strip()]
+    if not sizes or len(set(sizes)) != len(sizes):
+        raise click.BadParameter("give distinct sizes separated by commas, e.g. S,M,L")
+    return sizes
+
+
+@click.command()
+@click.argument("avatar_dir", metavar="AVATAR", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--garment", "garments", multiple=True, required=True, metavar="G",
+              help="A library garment (tshirt, trousers, dress, jacket) or a garment file; repeat to layer.")
+@click.option("--sizes", default="S,M,L", show_default=True, callback=_size_list,
+              help="Sizes to compare, separated by commas.")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), metavar="REPORT_DIR",
+              help="Report folder to write (report.html, fit.json, heatmaps/).")
+@click.option("--pose", "pose_name", default=None, metavar="NAME",
+              help="Library pose name or pose file to dress in (default: the rest A-pose).")
+@click.option("--contact-mm", default=2.0, show_default=True, type=click.FloatRange(min=0.0),
+              help="Ease below which the garment counts as touching the skin.")
+@click.option("--overwrite", is_flag=True, help="Replace REPORT_DIR if it exists.")
+@licensed_options
+def fit(avatar_dir: Path, garments: tuple[str, ...], sizes: list[str], output: Path, pose_name: str | None,
+        contact_mm: float, overwrite: bool, rights: LicensedRequest) -> None:
+    """Dress AVATAR in each size of the garments, map ease and strain, rank the sizes and write a report."""
+    from twinkit.core.manifest import command_line
+    from twinkit.render.fit.report import make_fit_report
+    from twinkit.rights.registry import twin_id_of
+
+    grant = rights.authorize(twin_id_of(avatar_dir)[0])
+    path = make_fit_report(avatar_dir, list(garments), sizes, output, rights=rights, grant=grant,
+                           command=command_line(), pose_name=pose_name, contact_mm=contact_mm,
+                           overwrite=overwrite)
+    click.echo(f"-> {path / 'report.html'}")

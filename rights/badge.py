@@ -72,8 +72,9 @@ def _layout(width: int, height: int, options: BadgeOptions) -> tuple[ImageFont.F
 
 
 def draw_badge(image: Image.Image, options: BadgeOptions) -> Image.Image:
-    """A copy of ``image`` (RGB) with the badge: white text on an opaque dark box."""
-    out = image.convert("RGB")
+    """A copy of ``image`` (RGB, or RGBA when it has transparency) with the badge: white text on an
+    opaque dark box."""
+    out = image.convert("RGBA" if "A" in image.getbands() else "RGB")
     font, (x0, y0, x1, y1) = _layout(*out.size, options)
     draw = ImageDraw.Draw(out)
     draw.rectangle((x0, y0, x1 - 1, y1 - 1), fill=(20, 20, 20))

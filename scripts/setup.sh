@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 libglib2.0-0  # offscreen OpenGL (pyrender via EGL, Mesa)
   libusb-1.0-0                                             # open3d imports it
+  chromium                                                 # tests open twin fit's report.html headless
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -136,25 +136,23 @@ def held_out_psnr(avatar: Path, capture, session: Path, names: list[str], transf
     import pyrender
 
     from twinkit.capture.media import read_image
+    from twinkit.core.offscreen import sized
 
     scene = pyrender.Scene(bg_color=[0, 0, 0, 0], ambient_light=[1, 1, 1])
     scene.add(pyrender.Mesh.from_trimesh(trimesh.load(avatar / "mesh.glb", force="mesh")))
     scores = []
     cam0 = capture.camera(names[0])
-    renderer = pyrender.OffscreenRenderer(cam0.width, cam0.height)
-    try:
-        for name in names:
-            cam = capture.camera(name)
-            lens = pyrender.IntrinsicsCamera(cam.K[0, 0], cam.K[1, 1], cam.K[0, 2], cam.K[1, 2], 0.05, 20.0)
-            node = scene.add(lens, pose=transform @ cam.c2w @ np.diag([1.0, -1.0, -1.0, 1.0]))
-            rgb, _ = renderer.render(scene, flags=pyrender.RenderFlags.FLAT)
-            scene.remove_node(node)
-            photo = read_image(capture.image_path(name, 0)).astype(np.float64)
-            inside = read_image(session / "gt" / "masks" / name / "000000.png", mode="L") > 127
-            mse = np.mean((rgb.astype(np.float64)[inside] - photo[inside]) ** 2)
-            scores.append(10 * np.log10(255.0**2 / mse))
-    finally:
-        renderer.delete()
+    renderer = sized(cam0.width, cam0.height)
+    for name in names:
+        cam = capture.camera(name)
+        lens = pyrender.IntrinsicsCamera(cam.K[0, 0], cam.K[1, 1], cam.K[0, 2], cam.K[1, 2], 0.05, 20.0)
+        node = scene.add(lens, pose=transform @ cam.c2w @ np.diag([1.0, -1.0, -1.0, 1.0]))
+        rgb, _ = renderer.render(scene, flags=pyrender.RenderFlags.FLAT)
+        scene.remove_node(node)
+        photo = read_image(capture.image_path(name, 0)).astype(np.float64)
+        inside = read_image(session / "gt" / "masks" / name / "000000.png", mode="L") > 127
+        mse = np.mean((rgb.astype(np.float64)[inside] - photo[inside]) ** 2)
+        scores.append(10 * np.log10(255.0**2 / mse))
     return scores
 
 

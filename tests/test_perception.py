@@ -36,9 +36,9 @@ def test_virtual_session_masks_and_landmarks() -> None:
     rng = np.random.default_rng(0)
     body = pose_body(random_phenotype(rng), studio_pose(rng))
     cams = ring_rig(body.vertices, 24, 2, 512, distortion=0.05, rng=rng)
-    with StudioRenderer(0) as renderer:
-        renderer.set_people(person_mesh(body, vertex_colours(rng)))
-        views = [renderer.render(cam, plate=True) for cam in cams]
+    renderer = StudioRenderer(0)
+    renderer.set_people(person_mesh(body, vertex_colours(rng)))
+    views = [renderer.render(cam, plate=True) for cam in cams]
     with PoseDetector() as detector:
         dets = [detector.detect(v.rgb, max_people=2, plate=v.plate) for v in views]
     chosen = choose_subject(cams, dets)

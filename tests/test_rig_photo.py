@@ -37,13 +37,13 @@ def photos(tmp_path_factory):
     folder = tmp_path_factory.mktemp("photos")
     colours = vertex_colours(np.random.default_rng(3))
     out = {}
-    with StudioRenderer(seed=5) as renderer:
-        for name in POSES:
-            body = pose_body(PHENOTYPE, load_pose(name))
-            renderer.set_people(person_mesh(body, colours))
-            path = folder / f"{name}.png"
-            cv2.imwrite(str(path), renderer.image(_photo_camera())[..., ::-1])
-            out[name] = (path, body.bone_heads)
+    renderer = StudioRenderer(seed=5)
+    for name in POSES:
+        body = pose_body(PHENOTYPE, load_pose(name))
+        renderer.set_people(person_mesh(body, colours))
+        path = folder / f"{name}.png"
+        cv2.imwrite(str(path), renderer.image(_photo_camera())[..., ::-1])
+        out[name] = (path, body.bone_heads)
     return out
 
 

@@ -21,6 +21,7 @@ import trimesh
 from twinkit.capture.cameras import CV_TO_GL, Camera
 from twinkit.capture.studio.body import Body
 from twinkit.capture.studio.set import studio_set
+from twinkit.core.offscreen import offscreen
 
 _ZNEAR, _ZFAR = 0.05, 40.0
 
@@ -75,7 +76,7 @@ def _lens(camera: Camera) -> _Lens:
 
 
 class StudioRenderer:
-    """Renders people in the textured studio set; use as a context manager (frees the GL context)."""
+    """Renders people in the textured studio set through the process's shared offscreen renderer."""
 
     def __init__(self, seed: int) -> None:
         self.scene = pyrender.Scene(bg_color=[0.5, 0.5, 0.5, 1.0], ambient_light=[0.3, 0.3, 0.3])
@@ -87,17 +88,11 @@ class StudioRenderer:
             pose = np.eye(4)
             pose[:3, :3] = _rotation_looking(direction)
             self.scene.add(pyrender.DirectionalLight(intensity=1.1), pose=pose)
-        self._renderer = pyrender.OffscreenRenderer(64, 64)
+        self._renderer = offscreen()
         self._depth_shift = _depth_sample_shift(self._renderer)
         self._camera_node: pyrender.Node | None = None
         self._people: list[pyrender.Node] = []
         self._lenses: dict[tuple, _Lens] = {}
-
-    def __enter__(self) -> "StudioRenderer":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._renderer.delete()
 
     def set_people(self, subject: pyrender.Mesh, others: list[pyrender.Mesh] = ()) -> None:
         """Replace the people in the scene: the subject (masked) and others (e.g. a bystander)."""

@@ -114,20 +114,20 @@ def simulate(out: str | Path, options: StudioOptions, overwrite: bool = False) -
         others = [person_mesh(other, other_colours)]
         write_json(gt / "bystander.json", bystander_facts)
     image_paths = []
-    with StudioRenderer(int(set_seq.generate_state(1)[0])) as renderer:
-        renderer.set_people(person_mesh(body, colours), others)
-        for cam in progress(cameras, "rendering stills", unit="camera"):
-            view = renderer.render(cam, plate=True)
-            rel = f"images/{cam.name}/{frame_name(0)}.png"
-            write_png(stage / rel, view.rgb)
-            write_png(stage / "background" / f"{cam.name}.png", view.plate)
-            write_png(gt / "masks" / cam.name / f"{frame_name(0)}.png", view.mask.astype(np.uint8) * 255)
-            write_png(gt / "depth" / cam.name / f"{frame_name(0)}.png",
-                 np.clip(np.round(view.depth * 1000), 0, 65535).astype(np.uint16))
-            image_paths.append(rel)
-        if frames:
-            _render_videos(stage, renderer, frames, colours, others, cameras, options,
-                               np.random.default_rng(sync_seq))
+    renderer = StudioRenderer(int(set_seq.generate_state(1)[0]))
+    renderer.set_people(person_mesh(body, colours), others)
+    for cam in progress(cameras, "rendering stills", unit="camera"):
+        view = renderer.render(cam, plate=True)
+        rel = f"images/{cam.name}/{frame_name(0)}.png"
+        write_png(stage / rel, view.rgb)
+        write_png(stage / "background" / f"{cam.name}.png", view.plate)
+        write_png(gt / "masks" / cam.name / f"{frame_name(0)}.png", view.mask.astype(np.uint8) * 255)
+        write_png(gt / "depth" / cam.name / f"{frame_name(0)}.png",
+                  np.clip(np.round(view.depth * 1000), 0, 65535).astype(np.uint16))
+        image_paths.append(rel)
+    if frames:
+        _render_videos(stage, renderer, frames, colours, others, cameras, options,
+                       np.random.default_rng(sync_seq))
     _write_format(stage, options.format, cameras, image_paths)
     _write_ground_truth(gt, body, cameras, options)
     info(f"simulated {len(cameras)} cameras of a {body.measurements['stature_m']:.2f} m person "
