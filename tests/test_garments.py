@@ -253,9 +253,10 @@ def test_bad_user_garments_raise_input_errors_naming_the_file(user_tshirt, tmp_p
     assert info.value.path == lone
 
 
+@pytest.mark.slow
 def test_user_garment_with_a_reference_body_mesh(user_tshirt, tmp_path):
-    """A reference given as a body mesh (moved 10 cm) is fitted: anny's fitted body lies within 5 mm of it
-    on average and the garment comes back onto it."""
+    """A reference given as a body mesh (moved 11 cm) is fitted: anny's fitted body lies within 6 mm of it
+    on average and the garment keeps its distance to the body (within 6 mm on average)."""
     from twinkit.render.garments import load_garment, reference_body
 
     _, g = user_tshirt
@@ -266,6 +267,6 @@ def test_user_garment_with_a_reference_body_mesh(user_tshirt, tmp_path):
     (tmp_path / "mine.json").write_text(json.dumps({"openings": 4, "reference_mesh": "body.obj"}))
     loaded = load_garment(tmp_path / "mine.obj")
     fitted = reference_body(loaded.reference)
-    assert np.abs(_signed_distance(body.vertices[::7], fitted.vertices, fitted.faces)).mean() < 0.005
+    assert np.abs(_signed_distance(body.vertices[::7], fitted.vertices, fitted.faces)).mean() < 0.006
     assert np.abs(_signed_distance(loaded.vertices, fitted.vertices, fitted.faces) -
-                  _signed_distance(g.vertices, body.vertices, body.faces)).mean() < 0.005
+                  _signed_distance(g.vertices, body.vertices, body.faces)).mean() < 0.006

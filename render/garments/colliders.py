@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import trimesh
 
+LAYER_ROUNDS = 4  # projections onto an inner layer per step
 RIM_TOLERANCE = 0.005  # metres beside an inner layer's rim within which a point still counts as over it
 CONTACT_BAND = 0.002  # metres beyond the clearance within which cloth rests on a surface (static friction)
 
@@ -95,9 +96,11 @@ class LayerCollider(BodyCollider):
 
     def project(self, points: np.ndarray, clearance: float,
                 exact: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """As :meth:`BodyCollider.project` at the layer's ``thickness``, in two rounds: where the layer folds,
-        a point pushed off one face can land under the next."""
+        """As :meth:`BodyCollider.project` at the layer's ``thickness``, repeated (``LAYER_ROUNDS``): where the
+        layer folds, a point pushed off one face can land under the next."""
         points, contact, normals = super().project(points, self.thickness, exact)
-        points, again, renormals = super().project(points, self.thickness, exact)
-        normals[again] = renormals[again]
-        return points, contact | again, normals
+        for _ in range(LAYER_ROUNDS - 1):
+            points, again, renormals = super().project(points, self.thickness, exact)
+            normals[again] = renormals[again]
+            contact |= again
+        return points, contact, normals

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-LAYERS = {0: "next to the skin", 1: "over a layer-0 garment"}
-
 
 @dataclass
 class Garment:

@@ -60,7 +60,7 @@ def _reference_body(values: tuple[float, ...]) -> ReferenceBody:
     return ReferenceBody(rig.phenotype, vertices, rig.faces, rig.weights, rig.names, frames[:, :3, 3])
 
 
-def fit_phenotype(vertices: np.ndarray, faces: np.ndarray, steps: int = 150,
+def fit_phenotype(vertices: np.ndarray, faces: np.ndarray, steps: int = 60,
                   seed: int = 0) -> tuple[dict[str, float], np.ndarray]:
     """``(phenotype, offset (3,))``: the anny body in its rest A-pose that best matches a body mesh given
     with Z up in metres in an A-pose; the mesh lies at anny's body moved by ``offset``. Phenotype and offset
@@ -74,14 +74,14 @@ def fit_phenotype(vertices: np.ndarray, faces: np.ndarray, steps: int = 150,
     model = _model()
     rng = np.random.default_rng(seed)
     mesh = trimesh.Trimesh(vertices, faces, process=False)
-    samples, _ = trimesh.sample.sample_surface_even(mesh, 3000, seed=seed)
+    samples, _ = trimesh.sample.sample_surface_even(mesh, 2000, seed=seed)
     target = torch.as_tensor(np.asarray(samples), dtype=model.dtype)
-    subset = torch.as_tensor(np.sort(rng.choice(model.template_vertices.shape[0], 4000, replace=False)))
+    subset = torch.as_tensor(np.sort(rng.choice(model.template_vertices.shape[0], 2500, replace=False)))
     logits = torch.zeros(len(PHENOTYPE_KEYS), dtype=model.dtype, requires_grad=True)
     with torch.no_grad():
         start = model(None, phenotype_kwargs={k: 0.5 for k in PHENOTYPE_KEYS})["vertices"][0]
     shift = (target.mean(0) - start.mean(0)).detach().clone().requires_grad_(True)
-    optimiser = torch.optim.Adam([logits, shift], lr=0.05)
+    optimiser = torch.optim.Adam([logits, shift], lr=0.1)
     for _ in range(steps):
         optimiser.zero_grad()
         phenotype = torch.sigmoid(logits)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from twinkit.render.garments.garment import boundary_loops
 from twinkit.render.garments.reference import ReferenceBody
 from twinkit.rig.weights import closest_points, interpolate
 
@@ -46,8 +47,6 @@ def garment_regions(vertices: np.ndarray, faces: np.ndarray, body: ReferenceBody
     """Region masks of a garment on its reference body (chest, waist, hip, sleeve, thigh, leg, hem); regions
     no vertex falls in are left out. Below the crotch a garment is labelled by the leg it is closest to (a
     skirt's own region comes from its author)."""
-    from twinkit.render.garments.garment import boundary_loops
-
     part = body_part_weights(vertices, body)
     z = vertices[:, 2]
     level = levels(body)
