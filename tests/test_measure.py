@@ -115,3 +115,56 @@ def test_avatar_folder_measured_and_bad_input_named(tmp_path: Path, bodies):
         measure_avatar(avatar)
     with pytest.raises(InputError, match="mesh not found"):
         measure_avatar(avatar, "mesh.obj")
+
+
+def _cylinder(radius: float, height: float) -> trimesh.Trimesh:
+    mesh = trimesh.creation.cylinder(radius=radius, height=height, sections=128).subdivide_to_size(0.03)
+    return mesh.apply_translation([0.0, 0.0, height / 2])
+
+
+def test_girth_bridges_a_hole_in_the_surface():
+    whole = _cylinder(0.15, 1.0)
+    centres = whole.triangles_center  # cut a window ~2 cm wide, 10 cm tall through the side at the section level
+    window = (np.abs(centres[:, 2] - 0.5) < 0.05) & (centres[:, 0] > 0.1) & (np.abs(centres[:, 1]) < 0.008)
+    holed = trimesh.Trimesh(whole.vertices, whole.faces[~window], process=False)
+    assert not holed.is_watertight
+    axis = np.array([0.0, 0.0, 0.5])
+    assert abs(girth(holed, axis, UP, axis) - 2 * math.pi * 0.15) < 0.001
+
+
+def test_avatar_mesh_is_welded_across_texture_seams(tmp_path: Path):
+    from twinkit.render.measure.avatar import avatar_mesh
+
+    whole = _cylinder(0.15, 1.0)
+    split = trimesh.Trimesh(whole.vertices[whole.faces].reshape(-1, 3), np.arange(3 * len(whole.faces)).reshape(-1, 3),
+                            process=False)  # every triangle on its own vertices, as at UV seams
+    split.export(tmp_path / "body.ply")
+    mesh, name = avatar_mesh(tmp_path, "body.ply")
+    assert name == "body.ply" and mesh.is_watertight
+    axis = np.array([0.0, 0.0, 0.5])
+    assert abs(girth(mesh, axis, UP, axis) - 2 * math.pi * 0.15) < 0.001
+
+
+# Measured on the preview reconstruction of the default virtual session (seed 0; bench/bench_measure.py gives
+# the same picture on 10 bodies): the preview mesh lies ~6 mm inside the true skin (splat centres ~1 cm
+# inside, fused from alpha-blended "expected" depth), so girths come out 5-7 cm short.
+LARGE_GIRTHS = ("chest_girth", "waist_girth", "hip_girth")
+MEASURED_LARGE_GIRTH_ERROR_M = 0.08  # worst seen on 3 bodies: waist -70 mm
+
+
+@pytest.fixture(scope="module")
+def avatar_errors(virtual_avatar: Path, virtual_session: Path) -> dict:
+    from twinkit.render.measure.evaluate import measurement_errors
+
+    return measurement_errors(virtual_avatar, virtual_session)
+
+
+def test_avatar_measurements_against_ground_truth(avatar_errors):
+    for name in LARGE_GIRTHS:
+        assert abs(avatar_errors[name]["error"]) < MEASURED_LARGE_GIRTH_ERROR_M, (name, avatar_errors[name])
+
+
+@pytest.mark.xfail(strict=True, reason="issue #6: the preview mesh lies ~6 mm inside the skin (reconstruct/mesh)")
+def test_avatar_large_girths_within_iso_tolerance(avatar_errors):
+    for name in LARGE_GIRTHS:
+        assert abs(avatar_errors[name]["error"]) <= avatar_errors[name]["tolerance"], (name, avatar_errors[name])

@@ -56,13 +56,9 @@ def default_mesh(avatar_dir: Path) -> str:
     return GLTF_FRAME_MESHES[0] if (avatar_dir / GLTF_FRAME_MESHES[0]).is_file() else "body.ply"
 
 
-def measure_avatar(avatar_dir: str | Path, mesh_name: str | None = None) -> dict[str, Any]:
-    """Measure ``AVATAR/mesh_name`` (default :func:`default_mesh`) with the landmarks of ``AVATAR/body.json``.
-
-    Returns the ``measurements.json`` document: per measurement its value in metres, ISO 8559-1 clause,
-    label and tolerance (twice the ISO 20685-1 allowance).
-    """
-    avatar_dir = Path(avatar_dir)
+def avatar_mesh(avatar_dir: Path, mesh_name: str | None = None) -> tuple[trimesh.Trimesh, str]:
+    """``AVATAR/mesh_name`` (default :func:`default_mesh`) in the capture world, welded: vertices split
+    only by texture seams are merged so that sections through it form closed loops. Returns it and its name."""
     mesh_name = mesh_name or default_mesh(avatar_dir)
     mesh = load_mesh(avatar_dir / mesh_name)
     if mesh_name in GLTF_FRAME_MESHES:
@@ -71,6 +67,18 @@ def measure_avatar(avatar_dir: str | Path, mesh_name: str | None = None) -> dict
             raise InputError(f"{mesh_name} is in the glTF frame but the manifest has no gltf_from_world",
                              avatar_dir / "manifest.json")
         mesh.apply_transform(np.linalg.inv(np.asarray(gltf_from_world, dtype=np.float64)))
+    mesh.merge_vertices(merge_tex=True, merge_norm=True)
+    return mesh, mesh_name
+
+
+def measure_avatar(avatar_dir: str | Path, mesh_name: str | None = None) -> dict[str, Any]:
+    """Measure ``AVATAR/mesh_name`` (default :func:`default_mesh`) with the landmarks of ``AVATAR/body.json``.
+
+    Returns the ``measurements.json`` document: per measurement its value in metres, ISO 8559-1 name,
+    label and tolerance (twice the ISO 20685-1 allowance).
+    """
+    avatar_dir = Path(avatar_dir)
+    mesh, mesh_name = avatar_mesh(avatar_dir, mesh_name)
     up = avatar_up(avatar_dir)
     landmarks = fitted_body_landmarks(avatar_dir / BODY_JSON, up)
     return {

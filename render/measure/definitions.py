@@ -56,14 +56,14 @@ def floor_height(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
 
 
 def stature(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
-    """ISO 8559-1:2017 5.1.1 stature (body height): vertical distance from the standing surface to the
+    """ISO 8559-1:2017 stature (clause to verify): vertical distance from the standing surface to the
     top of the head (vertex) — the mesh's extent along up."""
     h = _heights(mesh.vertices, lm)
     return float(h.max() - h.min())
 
 
 def waist_girth(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
-    """ISO 8559-1:2017 5.3.10 waist girth: horizontal girth at the natural waistline, between the lowest rib
+    """ISO 8559-1:2017 waist girth (clause to verify): horizontal girth at the natural waistline, between the lowest rib
     and the iliac crest. The waistline is anny's own (the ``waist`` landmark: centre of the vertex loop that
     ``anny.Anthropometry`` measures), so the value compares with anny's; see docs/measurements.md."""
     return _torso_girth(mesh, lm, lm.height("waist"))
@@ -87,13 +87,13 @@ def crotch_point(mesh: trimesh.Trimesh, lm: Landmarks) -> np.ndarray:
 
 
 def inside_leg_length(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
-    """ISO 8559-1:2017 5.1.15 inside leg length (crotch height): vertical distance from the crotch to the
+    """ISO 8559-1:2017 inside leg length (clause to verify): vertical distance from the crotch to the
     standing surface."""
     return float(crotch_point(mesh, lm) @ lm.up) - floor_height(mesh, lm)
 
 
 def hip_girth(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
-    """ISO 8559-1:2017 5.3.13 hip girth: horizontal girth at the level of the greatest buttock prominence
+    """ISO 8559-1:2017 hip girth (clause to verify): horizontal girth at the level of the greatest buttock prominence
     (here the largest trunk girth between 1 cm above the crotch and the waistline)."""
     levels = _levels(float(crotch_point(mesh, lm) @ lm.up) + 0.01, lm.height("waist"))
     return float(np.nanmax([_torso_girth(mesh, lm, z) for z in levels]))
@@ -109,7 +109,7 @@ def armpit_level(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
 
 
 def chest_girth(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
-    """ISO 8559-1:2017 5.3.4 chest girth / 5.3.5 bust girth: horizontal girth under the armpits over the
+    """ISO 8559-1:2017 chest girth / bust girth (clauses to verify): horizontal girth under the armpits over the
     most prominent point of the chest or bust (here the largest trunk girth from the lowest rib up to 1 cm
     below the armpits; the arms stay outside the tape)."""
     levels = _levels(lm.height("spine02"), armpit_level(mesh, lm) - 0.01)
@@ -117,20 +117,20 @@ def chest_girth(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
 
 
 def neck_girth(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
-    """ISO 8559-1:2017 5.3.2 neck girth: girth of the neck just below the larynx, perpendicular to the neck
+    """ISO 8559-1:2017 neck girth (clause to verify): girth of the neck just below the larynx, perpendicular to the neck
     axis (here through anny's ``neck02`` joint, normal along ``neck01`` -> ``neck03``)."""
     return girth(mesh, lm["neck02"], lm["neck03"] - lm["neck01"], lm["neck02"])
 
 
 def upper_arm_girth(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
-    """ISO 8559-1:2017 5.3.16 upper-arm girth: girth of the right upper arm perpendicular to its axis,
+    """ISO 8559-1:2017 upper arm girth (clause to verify): girth of the right upper arm perpendicular to its axis,
     midway between the shoulder joint (acromion level) and the elbow."""
     mid = (lm["upperarm01.R"] + lm["lowerarm01.R"]) / 2
     return girth(mesh, mid, lm["lowerarm01.R"] - lm["upperarm01.R"], mid)
 
 
 def thigh_girth(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
-    """ISO 8559-1:2017 5.3.20 thigh girth: horizontal girth of the right thigh at its highest level, just
+    """ISO 8559-1:2017 thigh girth (clause to verify): horizontal girth of the right thigh at its highest level, just
     below the gluteal fold (here 2 cm below the crotch)."""
     z = float(crotch_point(mesh, lm) @ lm.up) - 0.02
     axis = lm.at_height("upperleg01.R", "lowerleg01.R", z)
@@ -147,20 +147,21 @@ def acromion(mesh: trimesh.Trimesh, lm: Landmarks, side: str) -> np.ndarray:
 
 
 def arm_length(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
-    """ISO 8559-1:2017 5.4.14 arm length: from the acromion over the elbow to the wrist, along the right
+    """ISO 8559-1:2017 arm length (clause to verify): from the acromion over the elbow to the wrist, along the right
     arm (here the polyline acromion -> elbow joint centre -> wrist joint centre)."""
     elbow, wrist = lm["lowerarm01.R"], lm["wrist.R"]
     return float(np.linalg.norm(acromion(mesh, lm, "R") - elbow) + np.linalg.norm(elbow - wrist))
 
 
 def shoulder_width(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
-    """ISO 8559-1:2017 5.4.2 shoulder width (biacromial): straight distance between the two acromions."""
+    """ISO 8559-1:2017 shoulder width (clause to verify): straight distance between the two acromions."""
     return float(np.linalg.norm(acromion(mesh, lm, "L") - acromion(mesh, lm, "R")))
 
 
 @dataclass(frozen=True)
 class Definition:
-    """A named measurement: its ISO 8559-1 clause, tolerance class and function."""
+    """A named measurement: its ISO 8559-1 name and clause (marked "to verify" where not checked against the
+    standard's text), tolerance class and function."""
 
     name: str
     label: str
@@ -170,16 +171,17 @@ class Definition:
 
 
 DEFINITIONS: tuple[Definition, ...] = (
-    Definition("stature", "Stature", "5.1.1", 0.004, stature),
-    Definition("chest_girth", "Chest/bust girth", "5.3.4/5.3.5", 0.009, chest_girth),
-    Definition("waist_girth", "Waist girth", "5.3.10", 0.009, waist_girth),
-    Definition("hip_girth", "Hip girth", "5.3.13", 0.009, hip_girth),
-    Definition("neck_girth", "Neck girth", "5.3.2", 0.004, neck_girth),
-    Definition("upper_arm_girth", "Upper-arm girth", "5.3.16", 0.004, upper_arm_girth),
-    Definition("thigh_girth", "Thigh girth", "5.3.20", 0.004, thigh_girth),
-    Definition("inside_leg_length", "Inside leg length", "5.1.15", 0.005, inside_leg_length),
-    Definition("arm_length", "Arm length", "5.4.14", 0.005, arm_length),
-    Definition("shoulder_width", "Shoulder width", "5.4.2", 0.005, shoulder_width),
+    Definition("stature", "Stature", "stature (clause to verify)", 0.004, stature),
+    Definition("chest_girth", "Chest/bust girth", "chest girth / bust girth (clause to verify)", 0.009, chest_girth),
+    Definition("waist_girth", "Waist girth", "waist girth (clause to verify)", 0.009, waist_girth),
+    Definition("hip_girth", "Hip girth", "hip girth (clause to verify)", 0.009, hip_girth),
+    Definition("neck_girth", "Neck girth", "neck girth (clause to verify)", 0.004, neck_girth),
+    Definition("upper_arm_girth", "Upper-arm girth", "upper arm girth (clause to verify)", 0.004, upper_arm_girth),
+    Definition("thigh_girth", "Thigh girth", "thigh girth (clause to verify)", 0.004, thigh_girth),
+    Definition("inside_leg_length", "Inside leg length", "inside leg length (clause to verify)", 0.005,
+               inside_leg_length),
+    Definition("arm_length", "Arm length", "arm length (clause to verify)", 0.005, arm_length),
+    Definition("shoulder_width", "Shoulder width", "shoulder width (clause to verify)", 0.005, shoulder_width),
 )
 
 

@@ -52,15 +52,19 @@ class Landmarks:
         return pa + t * (pb - pa)
 
 
+def waist_centre(vertices: np.ndarray) -> np.ndarray:
+    """Centre of the vertex loop that ``anny.Anthropometry`` measures as the waist, on an anny-topology mesh."""
+    from twinkit.capture.studio.body import anny_model  # anny model (heavy import)
+
+    return np.asarray(vertices)[anny_model()[2].waist_vertex_indices].mean(axis=0)
+
+
 def body_landmarks(body: "Body", to_world: np.ndarray | None = None, up: np.ndarray = (0.0, 0.0, 1.0),
                    ) -> Landmarks:
     """Landmarks of an anny body: joint centres (bone heads), COCO keypoints and ``waist`` (the centre of
     the vertex loop that ``anny.Anthropometry`` measures as the waist), mapped by the 4x4 ``to_world``."""
-    from twinkit.capture.studio.body import anny_model  # anny model (heavy import)
-
-    waist_loop = anny_model()[2].waist_vertex_indices
     points = {**dict(zip(body.bone_names, body.bone_heads)), **dict(zip(body.keypoint_names, body.keypoints)),
-              "waist": body.vertices[waist_loop].mean(axis=0)}
+              "waist": waist_centre(body.vertices)}
     if to_world is not None:
         points = {name: to_world[:3, :3] @ p + to_world[:3, 3] for name, p in points.items()}
     return Landmarks(points, up)
