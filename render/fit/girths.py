@@ -17,7 +17,7 @@ import shapely
 import trimesh
 
 from twinkit.render.measure.definitions import STEP_M, armpit_level, crotch_point
-from twinkit.render.measure.landmarks import Landmarks
+from twinkit.render.measure.landmarks import Landmarks, waist_centre
 from twinkit.render.measure.sections import section_loops
 from twinkit.rig.skeleton import Pose, Skeleton
 
@@ -37,13 +37,11 @@ class Plane:
 def pose_landmarks(skeleton: Skeleton, pose: Pose, up: np.ndarray) -> Landmarks:
     """Landmarks of the avatar's anny body in ``pose`` (world frame): joint centres, the hips and knees
     (thigh and shin joints) and ``waist`` (centre of the vertex loop ``anny.Anthropometry`` measures as the waist)."""
-    from twinkit.capture.studio.body import anny_model  # anny model (heavy import)
-
     joints = skeleton.frames(pose)[:, :3, 3]
     points = dict(zip(skeleton.names, joints))
     for side, anny_side in (("left", "L"), ("right", "R")):
         points[f"{side}_hip"], points[f"{side}_knee"] = points[f"upperleg01.{anny_side}"], points[f"lowerleg01.{anny_side}"]
-    points["waist"] = skeleton.body(pose)[anny_model()[2].waist_vertex_indices].mean(axis=0)
+    points["waist"] = waist_centre(skeleton.body(pose))
     return Landmarks(points, up)
 
 
