@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from twinkit.core.errors import InputError
 from twinkit.reconstruct.bodyfit.model import PHENOTYPE_KEYS
+
+if TYPE_CHECKING:
+    import torch
 
 
 @lru_cache(maxsize=1)
@@ -43,7 +47,7 @@ class AnnyRig:
         vertices, frames, _ = self._forward(pose)
         return vertices, frames
 
-    def bone_heads(self, pose: dict[str, "torch.Tensor"]) -> "torch.Tensor":
+    def bone_heads(self, pose: dict[str, torch.Tensor]) -> torch.Tensor:
         """Differentiable (J, 3) bone heads (anny frame) for a pose of rotation-vector tensors (3,)."""
         import roma
         import torch
