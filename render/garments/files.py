@@ -25,6 +25,7 @@ from twinkit.core.errors import InputError
 from twinkit.render.garments.garment import Garment, boundary_loops, edge_face_counts
 from twinkit.render.garments.reference import fit_phenotype, parse_phenotype, reference_body
 from twinkit.render.garments.regions import garment_regions
+from twinkit.render.measure.avatar import load_mesh
 from twinkit.rig.weights import closest_points
 
 MAX_MEAN_DISTANCE = 0.10  # metres from the reference body's surface
@@ -48,24 +49,12 @@ def write_garment(path: str | Path, garment: Garment) -> Path:
     return path
 
 
-def _load_mesh(path: Path) -> trimesh.Trimesh:
-    if not path.is_file():
-        raise InputError("garment mesh not found", path)
-    try:
-        mesh = trimesh.load(path, force="mesh", process=False)
-    except Exception as exc:  # trimesh raises many types for unreadable files
-        raise InputError(f"not a mesh ({exc})", path) from None
-    if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
-        raise InputError("not a mesh: no triangles", path)
-    return mesh
-
-
 def _reference(meta: dict[str, Any], sidecar: Path) -> tuple[dict[str, float], np.ndarray]:
     """The reference phenotype and the offset of the garment's frame from anny's frame."""
     if "reference" in meta:
         return parse_phenotype(meta["reference"], sidecar), np.zeros(3)
     if "reference_mesh" in meta:
-        body = _load_mesh(sidecar.parent / str(meta["reference_mesh"]))
+        body = load_mesh(sidecar.parent / str(meta["reference_mesh"]))
         body.merge_vertices()
         return fit_phenotype(np.asarray(body.vertices), np.asarray(body.faces))
     raise InputError("no reference body: the sidecar needs 'reference' (an anny phenotype) or "
@@ -102,7 +91,7 @@ def read_garment(path: str | Path, trusted: bool = False) -> Garment:
     meta = read_json(sidecar)
     if not isinstance(meta, dict):
         raise InputError("the sidecar must be a JSON object", sidecar)
-    mesh = _load_mesh(path)
+    mesh = load_mesh(path)
     if not trusted:
         mesh.merge_vertices(merge_tex=True, merge_norm=True)
     openings = _openings(meta, sidecar)

@@ -40,9 +40,9 @@ def load_mesh(path: Path) -> trimesh.Trimesh:
     try:
         mesh = trimesh.load(path, force="mesh", process=False)
     except Exception as exc:  # trimesh raises many types for unreadable files
-        raise InputError(f"cannot read the mesh ({exc})", path) from None
+        raise InputError(f"not a mesh: cannot read the mesh ({exc})", path) from None
     if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
-        raise InputError("no triangles in the mesh", path)
+        raise InputError("not a mesh: no triangles", path)
     return mesh
 
 
