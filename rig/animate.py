@@ -39,8 +39,14 @@ def select_frames(motion: Bvh, frames: slice, path: str | Path) -> Bvh:
 
 
 def retarget_file(motion_path: str | Path, skeleton: Skeleton, frames: slice = slice(None)) -> RetargetedMotion:
-    """The BVH file's ``frames`` retargeted onto ``skeleton``; warns when a joint turns implausibly fast."""
-    motion = retarget(select_frames(read_bvh(motion_path), frames, motion_path), skeleton, motion_path)
+    """The BVH file's ``frames`` retargeted onto ``skeleton`` (see :func:`retarget_checked`)."""
+    return retarget_checked(select_frames(read_bvh(motion_path), frames, motion_path), skeleton, motion_path)
+
+
+def retarget_checked(motion: Bvh, skeleton: Skeleton, motion_path: str | Path) -> RetargetedMotion:
+    """``motion`` (read from ``motion_path``) retargeted onto ``skeleton``; warns when a joint turns
+    implausibly fast between frames (a flip or a jump in the data)."""
+    motion = retarget(motion, skeleton, motion_path)
     if motion.frame_count > 1:
         steps = joint_steps(motion)
         frame, joint = np.unravel_index(np.argmax(steps), steps.shape)

@@ -41,17 +41,15 @@ def pose_splats(gaussians: Gaussians, weights: Weights, skeleton: Skeleton, pose
                                quats=xyzw[:, [3, 0, 1, 2]].to(dtype))  # roma is xyzw, 3DGS wxyz
 
 
-def posed_avatar_splats(avatar_dir: str | Path, pose: Pose) -> Gaussians:
-    """The splats of an avatar folder (``splats.ply``, captured pose) moved into ``pose``, bound to the skin
-    weights of the avatar's rigged mesh (see :func:`twinkit.rig.avatar.avatar_rig`) so that they move with it."""
+def avatar_splats(avatar_dir: str | Path, vertices: np.ndarray, faces: np.ndarray, weights: np.ndarray
+                  ) -> tuple[Gaussians, np.ndarray]:
+    """The splats of an avatar folder (``splats.ply``, captured pose) and their skin weights (N, J), bound to
+    the avatar's rigged mesh (``vertices``, ``faces``, per-vertex ``weights`` from
+    :func:`twinkit.rig.avatar.avatar_rig`) so that :func:`pose_splats` moves them with it."""
     from twinkit.reconstruct.splats import read_ply
-    from twinkit.rig.avatar import avatar_rig
 
-    avatar_dir = Path(avatar_dir)
-    path = avatar_dir / "splats.ply"
+    path = Path(avatar_dir) / "splats.ply"
     if not path.is_file():
         raise InputError("no splats in the avatar folder (reconstruct it with splats)", path)
     gaussians = read_ply(path)
-    skeleton, mesh, transfer = avatar_rig(avatar_dir)
-    weights = bind_splats(gaussians.means.detach().double().numpy(), mesh.vertices, mesh.faces, transfer.weights)
-    return pose_splats(gaussians, weights, skeleton, pose)
+    return gaussians, bind_splats(gaussians.means.detach().double().numpy(), vertices, faces, weights)

@@ -59,31 +59,17 @@ def pose_requests(values: list[str]) -> list[PoseRequest]:
     return _unique([PoseRequest(file_label(Path(v).stem), load_pose(v)) for v in values], "pose")
 
 
-def parse_frames(spec: str | None, count: int, path: Path) -> range:
-    """Frames ``a:b`` (Python slice, either end optional) of a motion with ``count`` frames; all if None."""
-    if spec is None:
-        return range(count)
-    match = re.fullmatch(r"\s*(-?\d*)\s*:\s*(-?\d*)\s*", spec)
-    if not match:
-        raise InputError(f"--frames {spec!r} is not a:b (e.g. 0:10)", path)
-    start, stop = (int(g) if g else None for g in match.groups())
-    frames = range(count)[slice(start, stop)]
-    if not frames:
-        raise InputError(f"--frames {spec} selects none of the motion's {count} frames", path)
-    return frames
-
-
 def bvh_pose_requests(path: Path, frames: str | None, skeleton: Skeleton) -> list[PoseRequest]:
     """The frames of a BVH motion retargeted onto the avatar, labelled ``{file stem}-{frame:04d}`` (each
     image is framed on its own, so the motion's root travel does not move the body out of view)."""
+    from twinkit.rig.animate import parse_frames, retarget_checked, select_frames
     from twinkit.rig.bvh import read_bvh
-    from twinkit.rig.retarget import retarget
 
     motion = read_bvh(path)
-    selected = parse_frames(frames, motion.frame_count, path)
-    retargeted = retarget(motion.frames(selected.start, selected.stop), skeleton, path)
+    selection = parse_frames(frames) if frames else slice(None)
+    retargeted = retarget_checked(select_frames(motion, selection, path), skeleton, path)
     return [PoseRequest(f"{file_label(path.stem)}-{frame:04d}", retargeted.pose(i))
-            for i, frame in enumerate(selected)]
+            for i, frame in enumerate(range(motion.frame_count)[selection])]
 
 
 def camera_requests(values: list[str]) -> list[CameraRequest]:

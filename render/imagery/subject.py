@@ -78,15 +78,9 @@ class Subject:
     @functools.cached_property
     def splats(self) -> tuple[Gaussians, np.ndarray]:
         """The avatar's Gaussians (captured pose, world frame) and their skin weights (N, J)."""
-        from twinkit.reconstruct.splats import read_ply
-        from twinkit.rig.splats import bind_splats
+        from twinkit.rig.splats import avatar_splats
 
-        path = self.avatar_dir / "splats.ply"
-        if not path.is_file():
-            raise InputError("the avatar has no splats.ply to render with --renderer splats", path)
-        gaussians = read_ply(path)
-        weights = bind_splats(gaussians.means.detach().double().numpy(), self.mesh.vertices, self.faces, self.weights)
-        return gaussians, weights
+        return avatar_splats(self.avatar_dir, self.mesh.vertices, self.faces, self.weights)
 
     def posed_splats(self, pose: Pose) -> Gaussians:
         """The Gaussians in ``pose`` (capture world frame)."""
