@@ -12,7 +12,7 @@ import argparse
 import time
 from pathlib import Path
 
-import trimesh
+from twinkit.core.meshes import load_mesh
 
 
 def build_inputs(work: Path) -> tuple[Path, Path]:
@@ -44,7 +44,7 @@ def main() -> None:
     from twinkit.reconstruct.train import profile, train_splats
 
     capture_dir, avatar = build_inputs(args.work)
-    body = trimesh.load(avatar / "body.ply", process=False)
+    body = load_mesh(avatar / "body.ply")
     start = time.perf_counter()
     result = train_splats(Capture.open(capture_dir), body.vertices, body.faces, avatar,
                           profile(args.profile, threads=args.threads), device=args.device)

@@ -120,11 +120,14 @@ class Camera:
                          borderMode=cv2.BORDER_CONSTANT)
 
     def scaled(self, width: int, height: int) -> "Camera":
-        """The same camera for images resized to ``width`` x ``height``."""
+        """The same camera for images resized to ``width`` x ``height`` (pixel centres at integers: a
+        principal point scales about the image corner at -0.5, as cv2.resize maps pixels)."""
         sx, sy = width / self.width, height / self.height
         K = self.K.copy()
         K[0] *= sx
         K[1] *= sy
+        K[0, 2] += 0.5 * (sx - 1)
+        K[1, 2] += 0.5 * (sy - 1)
         return Camera(self.name, width, height, K, self.R, self.t, self.dist, self.model)
 
     # ---- validation and serialisation -----------------------------------------------------------

@@ -7,7 +7,8 @@ Steps, each resumable from the staging folder ``CAPTURE.partial`` (re-run the sa
 3. detect people (MediaPipe Pose) in every view;
 4. estimate per-camera time offsets (video without given offsets) and map frames onto one timeline;
 5. choose the subject in every view: the detection that agrees with the other views;
-6. segment the subject (MediaPipe selfie segmentation, refined by a clean plate when the session has one);
+6. segment the subject (MediaPipe selfie segmentation refined by a clean plate when the session has one,
+   else MediaPipe Pose's own segmentation of the subject);
 7. triangulate 3D landmarks per frame;
 8. write transforms.json, cameras.json, calibration.toml, landmark files and the manifest, then move the
    finished folder into place.
@@ -296,8 +297,9 @@ def _segment(cameras, views, source: Source, samples, detections, subject, timel
             if choice is None:
                 mask = np.zeros(rgb.shape[:2], dtype=np.uint8)
             else:
-                roi = detections[cam.name][k][choice].bbox
-                prob = segmenter.segment(rgb, plate=plates.get(cam.name), roi=roi)
+                person = detections[cam.name][k][choice]
+                prob = segmenter.segment(rgb, plate=plates.get(cam.name), roi=person.bbox,
+                                         landmarks=person.landmarks)
                 mask = (prob >= 0.5).astype(np.uint8) * 255
             write_png(target, mask)
 

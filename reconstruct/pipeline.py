@@ -10,13 +10,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import trimesh
-
 from twinkit.capture.layout import Capture
 from twinkit.core.atomic import STATE_NAME, commit_output, prepare_output, read_json, remove, resume_staging
 from twinkit.core.errors import InputError
 from twinkit.core.hashing import sha256_file
 from twinkit.core.manifest import MANIFEST_NAME, Manifest, command_line
+from twinkit.core.meshes import load_mesh
 from twinkit.core.progress import info
 from twinkit.reconstruct.bodyfit import FitOptions, fit_body, write_body
 from twinkit.reconstruct.bodyfit.quality import fit_quality
@@ -53,7 +52,7 @@ def reconstruct_avatar(capture_dir: str | Path, out: str | Path, options: Recons
         info("[1/3] fitting the body")
         fit = fit_body(capture, FitOptions(seed=options.seed))
         write_body(stage, fit, fit_quality(capture, fit).as_dict())
-    body = trimesh.load(stage / "body.ply", process=False)
+    body = load_mesh(stage / "body.ply")
 
     if not (stage / "splats.ply").exists():
         info(f"[2/3] training the splats ({options.profile} profile, engine {options.engine})")

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
-from twinkit.rights.options import LicensedRequest, licensed_options
+from twinkit.rights.options import LicensedRequest, licensed_options, optional_licensed_options, require_licence
+
+MEASUREMENT_USE = "fit-testing"
 
 
 @click.command()
@@ -15,14 +17,43 @@ from twinkit.rights.options import LicensedRequest, licensed_options
 @click.option("--mesh", "mesh_name", default=None,
               help="Mesh inside AVATAR to measure (default: the reconstructed mesh.glb, else the fitted "
                    "body.ply); landmarks come from body.json.")
-def measure(avatar_dir: Path, mesh_name: str | None) -> None:
-    """Measure AVATAR (stature, girths, lengths after ISO 8559-1); print a table, write AVATAR/measurements.json."""
-    from twinkit.render.measure import format_table, measure_avatar, write_measurements
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), metavar="REPORT.json",
+              help=f"Also deliver the measurements to a brand as this JSON report: needs a licence for "
+                   f"--use {MEASUREMENT_USE} and is recorded in the rights ledger.")
+@optional_licensed_options
+def measure(avatar_dir: Path, mesh_name: str | None, output: Path | None, rights: LicensedRequest | None) -> None:
+    """Measure AVATAR (stature, girths, lengths after ISO 8559-1); print a table, write AVATAR/measurements.json.
 
+    Measuring is a studio QA step: the table and AVATAR/measurements.json stay with the twin, so they need
+    no licence (like reconstruction without a consent). A report written elsewhere with -o is a delivery of
+    the person's body measurements to a brand: it runs only under an active licence for fit-testing (else
+    exit 3, before any work) and gets a ledger row with its SHA-256.
+    """
+    from twinkit.core.atomic import write_json
+    from twinkit.core.errors import InputError
+    from twinkit.core.manifest import command_line
+    from twinkit.render.measure import format_table, measure_avatar, write_measurements
+    from twinkit.rights.errors import RightsError
+    from twinkit.rights.registry import twin_id_of
+
+    if output is None and rights is not None:
+        raise InputError("--licensee and --use are for a measurement report delivered with -o REPORT.json")
+    grant = None
+    if output is not None:
+        rights = require_licence(rights, "a measurement report (-o)")
+        if rights.use != MEASUREMENT_USE:
+            raise RightsError(f"a measurement report is {MEASUREMENT_USE} use, not {rights.use}", output)
+        grant = rights.authorize(twin_id_of(avatar_dir)[0])
     document = measure_avatar(avatar_dir, mesh_name)
     path = write_measurements(avatar_dir, document)
     click.echo(format_table(document))
     click.echo(f"-> {path}")
+    if grant is not None:
+        with rights.staged_output(grant, output, command_line()) as staged:
+            licence = {"twin_id": grant.twin_id, "licence_id": grant.licence_id, "licensee": grant.licensee,
+                       "use": grant.use, "territories": list(grant.territories), "ledger_entry": staged.entry_id}
+            write_json(staged.path, {**document, "rights": licence})
+        click.echo(f"-> {output} (ledger row {staged.entry.seq})")
 
 
 def _size_list(ctx: click.Context, param: click.Parameter, value: str) -> list[str]:

@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import trimesh
 
 from twinkit.core.atomic import write_json
-from twinkit.core.errors import InputError
 from twinkit.core.manifest import Manifest
+from twinkit.core.meshes import load_mesh
 from twinkit.core.progress import detail, warn
 from twinkit.rig.gltf import export_glb
 from twinkit.rig.posing import rest_vertices
 from twinkit.rig.skeleton import Skeleton, skeleton_from_body_json
+from twinkit.rig.skin_cache import SKIN_WEIGHTS, read_transfer, transfer_key, write_transfer
 from twinkit.rig.weights import Transfer, TransferOptions, limit_weights, transfer_weights
 
 RIG_JSON = "rig.json"
@@ -54,9 +54,9 @@ def read_avatar_mesh(avatar_dir: Path, to_gltf: np.ndarray) -> AvatarMesh:
     if not glb.is_file():
         body = avatar_dir / "body.ply"
         warn(f"{glb} not found: rigging the untextured body mesh {body.name}")
-        mesh = _load(body, trimesh)
+        mesh = load_mesh(body)
         return AvatarMesh(np.asarray(mesh.vertices, np.float64), np.asarray(mesh.faces), None, None, body.name)
-    mesh = _load(glb, trimesh)
+    mesh = load_mesh(glb)
     world = np.linalg.inv(to_gltf)
     vertices = np.asarray(mesh.vertices, np.float64) @ world[:3, :3].T + world[:3, 3]
     uv, png = None, None
@@ -67,23 +67,6 @@ def read_avatar_mesh(avatar_dir: Path, to_gltf: np.ndarray) -> AvatarMesh:
         image.save(buffer, format="PNG")
         uv, png = np.asarray(mesh.visual.uv, np.float64), buffer.getvalue()
     return AvatarMesh(vertices, np.asarray(mesh.faces), uv, png, glb.name)
-
-
-def _load(path: Path, trimesh) -> "trimesh.Trimesh":
-    try:
-        loaded = trimesh.load(path, process=False)
-    except Exception as exc:  # trimesh raises many types for corrupt files
-        raise InputError(f"cannot read the mesh ({exc})", path) from None
-    if isinstance(loaded, trimesh.Scene):
-        if len(loaded.geometry) != 1:
-            raise InputError(f"expected one mesh, found {len(loaded.geometry)}", path)
-        node = loaded.graph.nodes_geometry[0]
-        matrix, name = loaded.graph[node]
-        loaded = loaded.geometry[name].copy()
-        loaded.apply_transform(matrix)
-    if not isinstance(loaded, trimesh.Trimesh) or len(loaded.faces) == 0:
-        raise InputError("not a triangle mesh", path)
-    return loaded
 
 
 def _gltf_frame(manifest: Manifest, skeleton: Skeleton) -> np.ndarray:
@@ -100,24 +83,33 @@ def avatar_gltf_frame(avatar_dir: str | Path, skeleton: Skeleton) -> np.ndarray:
 
 def avatar_rig(avatar_dir: str | Path, options: TransferOptions | None = None
                ) -> tuple[Skeleton, AvatarMesh, Transfer]:
-    """The skeleton of ``avatar_dir``'s body fit, its mesh and that mesh's transferred skin weights."""
+    """The skeleton of ``avatar_dir``'s body fit, its mesh and that mesh's transferred skin weights: those
+    stored in ``skin_weights.npz`` by :func:`rig_avatar` when they were computed from the same files and
+    options, else computed afresh."""
     avatar_dir = Path(avatar_dir)
     skeleton = skeleton_from_body_json(avatar_dir / "body.json")
-    mesh = read_avatar_mesh(avatar_dir, _gltf_frame(Manifest.read(avatar_dir, kind="avatar"), skeleton))
-    transfer = transfer_weights(skeleton.body(skeleton.bind_pose), skeleton.rig.faces, skeleton.rig.weights,
-                                mesh.vertices, mesh.faces, options)
+    to_gltf = _gltf_frame(Manifest.read(avatar_dir, kind="avatar"), skeleton)
+    mesh = read_avatar_mesh(avatar_dir, to_gltf)
+    options = options or TransferOptions()
+    transfer = read_transfer(avatar_dir / SKIN_WEIGHTS, transfer_key(avatar_dir, mesh.source, to_gltf, options))
+    if transfer is None:
+        transfer = transfer_weights(skeleton.body(skeleton.bind_pose), skeleton.rig.faces, skeleton.rig.weights,
+                                    mesh.vertices, mesh.faces, options)
     detail(f"skin weights: {100 * transfer.matched.mean():.1f}% of {len(mesh.vertices)} vertices matched, "
            "the rest inpainted")
     return skeleton, mesh, transfer
 
 
 def rig_avatar(avatar_dir: str | Path, options: TransferOptions | None = None) -> Path:
-    """Rig the avatar in ``avatar_dir``: write ``rig.json`` and ``avatar.glb`` there (each atomically) and
-    list them in its manifest. Returns the path of ``avatar.glb``."""
+    """Rig the avatar in ``avatar_dir``: write ``rig.json``, ``avatar.glb`` and the skin weights
+    ``skin_weights.npz`` there (each atomically) and list them in its manifest. Returns the path of
+    ``avatar.glb``."""
     avatar_dir = Path(avatar_dir)
     manifest = Manifest.read(avatar_dir, kind="avatar")
     skeleton, mesh, transfer = avatar_rig(avatar_dir, options)
     to_gltf = _gltf_frame(manifest, skeleton)
+    write_transfer(avatar_dir / SKIN_WEIGHTS, transfer,
+                   transfer_key(avatar_dir, mesh.source, to_gltf, options or TransferOptions()))
     indices, weights = limit_weights(transfer.weights, MAX_INFLUENCES)
     rest = rest_vertices(mesh.vertices, transfer.weights, skeleton)
     glb = avatar_dir / AVATAR_GLB
@@ -135,10 +127,11 @@ def rig_avatar(avatar_dir: str | Path, options: TransferOptions | None = None) -
         "transform": skeleton.transform.tolist(),
         "gltf_from_world": to_gltf.tolist(),
         "skin": {"max_influences": MAX_INFLUENCES, "matched_fraction": float(transfer.matched.mean()),
-                 "vertices": len(mesh.vertices)},
+                 "vertices": len(mesh.vertices), "weights": SKIN_WEIGHTS},
     })
     contents = list(manifest.extra.get("contents", []))
-    manifest.extra["contents"] = contents + [n for n in (RIG_JSON, AVATAR_GLB) if n not in contents]
+    manifest.extra["contents"] = contents + [n for n in (RIG_JSON, AVATAR_GLB, SKIN_WEIGHTS)
+                                           if n not in contents]
     manifest.extra.setdefault("gltf_from_world", to_gltf.tolist())
     manifest.write(avatar_dir)
     return glb

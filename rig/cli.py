@@ -44,21 +44,26 @@ def build(avatar_dir: Path) -> None:
               help="Take the pose of the person in this photo (MediaPipe Pose + inverse kinematics) instead of POSE.")
 @click.option("--save-pose", "save_path", type=click.Path(dir_okay=False, path_type=Path),
               help="With --photo: also write the solved pose as a pose file (.json) for later use as POSE.")
+@licensed_options
 def pose(avatar_dir: Path, pose_name: str | None, out: Path, motion_path: Path | None, frame: int,
-         photo_path: Path | None, save_path: Path | None) -> None:
+         photo_path: Path | None, save_path: Path | None, rights: LicensedRequest) -> None:
     """Pose AVATAR's mesh: POSE is a library pose (a_pose, t_pose, seated, ...) or a pose file (.json); or
     give --bvh MOTION.bvh --frame N for a frame of a motion (standing where the avatar stands), or --photo
-    IMAGE for the pose of the person in a photo."""
+    IMAGE for the pose of the person in a photo. The posed mesh is the twin's body leaving its folder, an
+    export: it needs a licence for the twin and is recorded in the rights ledger (the --save-pose file holds
+    joint rotations only, nothing of the twin, and is not)."""
     import trimesh
 
-    from twinkit.core.atomic import write_bytes
     from twinkit.core.errors import InputError
+    from twinkit.core.manifest import command_line
     from twinkit.core.progress import info
     from twinkit.rig.animate import bvh_pose
     from twinkit.rig.avatar import avatar_rig
     from twinkit.rig.posing import pose_mesh
     from twinkit.rig.poses import load_pose
+    from twinkit.rights.registry import twin_id_of
 
+    grant = rights.authorize(twin_id_of(avatar_dir)[0])
     if out.suffix not in (".ply", ".glb"):
         raise InputError("the output must end in .ply or .glb", out)
     if sum(x is not None for x in (pose_name, motion_path, photo_path)) != 1:
@@ -78,7 +83,8 @@ def pose(avatar_dir: Path, pose_name: str | None, out: Path, motion_path: Path |
         if save_path is not None:
             write_pose(save_path, target, save_path.stem, f"solved from the photo {photo_path.name}")
     vertices = pose_mesh(mesh.vertices, transfer.weights, skeleton, target) + shift
-    write_bytes(out, trimesh.Trimesh(vertices, mesh.faces, process=False).export(file_type=out.suffix[1:]))
+    with rights.staged_output(grant, out, command_line()) as staged:
+        trimesh.Trimesh(vertices, mesh.faces, process=False).export(staged.path, file_type=out.suffix[1:])
     source = pose_name or (f"of {photo_path}" if photo_path else f"{motion_path} frame {frame}")
     info(f"{avatar_dir} in pose {source} -> {out}")
 
@@ -106,6 +112,6 @@ def animate(avatar_dir: Path, motion_path: Path, out: Path, frame_range: str, cl
     grant = rights.authorize(twin_id_of(avatar_dir)[0])
     if out.suffix != ".glb":
         raise InputError("the output must end in .glb", out)
-    motion = animate_avatar(avatar_dir, motion_path, out, parse_frames(frame_range), clip_name)
-    rights.record_output(grant, out, command_line())
+    with rights.staged_output(grant, out, command_line()) as staged:
+        motion = animate_avatar(avatar_dir, motion_path, staged.path, parse_frames(frame_range), clip_name)
     info(f"{avatar_dir} animated by {motion_path} ({motion.frame_count} frames at {motion.fps:.0f} fps) -> {out}")

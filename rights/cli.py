@@ -201,7 +201,8 @@ def verify(image: Path, trust: Path | None, as_json: bool, db_url) -> None:
     elif check.verified:
         e = check.entry
         click.echo(f"verified: twinkit image, ledger row {e.seq}, twin {e.twin_id}, licence {e.licence_id}, "
-                   f"{e.licensee}, {e.use}, C2PA {check.c2pa_state or 'absent'}")
+                   f"{e.licensee}, {e.use}, territories {report.territory_key(e.territories)}, "
+                   f"C2PA {check.c2pa_state or 'absent'}")
     if not check.verified:
         raise RightsError(f"unverified: {'; '.join(check.problems)}", image)
 

@@ -2,15 +2,17 @@
 
 ``authorize`` checks for an active licence within the owner's consent (refusing with exit code 3);
 ``record_output`` writes the ledger row, re-checking the licence in the same locked transaction so a
-revocation or expiry that lands mid-job still stops it; ``publish_image`` marks an image (badge,
-XMP, C2PA), records it and only then moves it into place.
+revocation or expiry that lands mid-job still stops it; ``staged_output`` records an export or report
+written beside its destination and only then moves it into place; ``publish_image`` does the same for
+an image after marking it (badge, XMP, C2PA).
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -115,9 +117,38 @@ def record_output(grant: Grant, path: str | Path, command: str, *, entry_id: str
         row = ledger.append(session, head, kind="output", twin_id=grant.twin_id, owner_id=grant.owner_id,
                             command=command, entry_id=entry_id, licensee=grant.licensee, use=grant.use,
                             licence_id=grant.licence_id, currency=grant.currency, fee=grant.fee_per_image,
-                            output_sha256=digest)
+                            output_sha256=digest, territories=list(grant.territories))
         session.flush()
         return LedgerEntry.of(row)
+
+
+@dataclass
+class StagedOutput:
+    """Where to write an output before it is recorded, the ledger entry id it will get, and (once the
+    ``staged_output`` block has ended) the ledger entry."""
+
+    path: Path
+    entry_id: str
+    entry: LedgerEntry | None = None
+
+
+@contextmanager
+def staged_output(grant: Grant, dest: str | Path, command: str) -> Iterator[StagedOutput]:
+    """Write an output to ``staged.path`` (beside ``dest``, same suffix) inside the block; when the block
+    ends, the file is recorded in the ledger (the licence checked again) and only then moved to ``dest``.
+
+    Nothing appears at ``dest`` unless its ledger row was written; the staged file never outlives the block.
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    entry_id = str(uuid.uuid4())
+    staged = StagedOutput(dest.with_name(f".{dest.stem}.{entry_id[:8]}.partial{dest.suffix}"), entry_id)
+    try:
+        yield staged
+        staged.entry = record_output(grant, staged.path, command, entry_id=entry_id)
+        os.replace(staged.path, dest)
+    finally:
+        staged.path.unlink(missing_ok=True)
 
 
 def publish_image(grant: Grant, source: str | Path, dest: str | Path, command: str, *,
@@ -129,14 +160,6 @@ def publish_image(grant: Grant, source: str | Path, dest: str | Path, command: s
     if not badge.enabled and not grant.own_label:
         raise RightsError(f"licence {grant.licence_id} does not say the licensee applies its own AI label: "
                           "the AI-generated badge cannot be turned off")
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    entry_id = str(uuid.uuid4())
-    staged = dest.with_name(f".{dest.stem}.{entry_id[:8]}.partial{dest.suffix}")
-    try:
-        mark_image(source, staged, grant, entry_id, badge=badge, signer=signer)
-        entry = record_output(grant, staged, command, entry_id=entry_id)
-        os.replace(staged, dest)
-    finally:
-        staged.unlink(missing_ok=True)
-    return entry
+    with staged_output(grant, dest, command) as staged:
+        mark_image(source, staged.path, grant, staged.entry_id, badge=badge, signer=signer)
+    return staged.entry

@@ -4,6 +4,9 @@ Appends lock the single ``ledger_head`` row (``SELECT ... FOR UPDATE`` on Postgr
 transactions already hold the write lock from ``BEGIN IMMEDIATE``), so concurrent producers get
 consecutive sequence numbers and never fork the chain. ``verify`` recomputes every hash and checks the
 links and the head, so an edited, deleted, inserted or reordered row is reported.
+
+A row's territories joined the hashed fields with schema revision 0003: rows written before it hold NULL
+there and are hashed without the field, exactly as they were written, so their chain still verifies.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ class LedgerEntry:
     currency: str | None
     fee: int
     output_sha256: str | None
+    territories: list[str] | None  # as requested ([] unstated); None before revision 0003 and in tombstones
     command: str
     created_at: datetime
     prev_hash: str
@@ -60,6 +64,8 @@ def row_hash(row: LedgerRow | LedgerEntry, prev_hash: str) -> str:
     """SHA-256 of the previous hash and the row's canonical JSON."""
     values = {name: getattr(row, name) for name in _HASHED}
     values["created_at"] = values["created_at"].isoformat(timespec="microseconds")
+    if row.territories is not None:  # NULL: a row older than the column (or a tombstone), hashed as written
+        values["territories"] = list(row.territories)
     payload = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(f"{prev_hash}\n{payload}".encode()).hexdigest()
 
@@ -72,12 +78,12 @@ def lock_head(session: Session) -> LedgerHead:
 def append(session: Session, head: LedgerHead, *, kind: str, twin_id: str, owner_id: str, command: str,
            entry_id: str | None = None, licensee: str | None = None, use: str | None = None,
            licence_id: str | None = None, currency: str | None = None, fee: int = 0,
-           output_sha256: str | None = None) -> LedgerRow:
+           output_sha256: str | None = None, territories: list[str] | None = None) -> LedgerRow:
     """Append one row after ``head`` (locked by :func:`lock_head` in the same transaction)."""
     row = LedgerRow(seq=head.seq + 1, entry_id=entry_id or str(uuid.uuid4()), kind=kind, twin_id=twin_id,
                     owner_id=owner_id, licensee=licensee, use=use, licence_id=licence_id,
-                    currency=currency, fee=fee, output_sha256=output_sha256, command=command,
-                    created_at=now(), prev_hash=head.hash)
+                    currency=currency, fee=fee, output_sha256=output_sha256, territories=territories,
+                    command=command, created_at=now(), prev_hash=head.hash)
     row.hash = row_hash(row, head.hash)
     session.add(row)
     head.seq, head.hash = row.seq, row.hash

@@ -19,10 +19,14 @@ JPEG_QUALITY = 95
 
 
 def rights_fields(grant: "Grant", entry_id: str, badge: BadgeOptions) -> dict[str, str]:
-    """What the marks say about the image: twin, licence, ledger entry, badge; never the person."""
-    return {"TwinId": grant.twin_id, "LicenceId": grant.licence_id, "Licensee": grant.licensee,
-            "Use": grant.use, "LedgerEntry": entry_id,
-            "Badge": json.dumps(badge.to_dict() if badge.enabled else None)}
+    """What the marks say about the image: twin, licence, ledger entry, badge and the territories the
+    request named (when it named any); never the person."""
+    fields = {"TwinId": grant.twin_id, "LicenceId": grant.licence_id, "Licensee": grant.licensee,
+              "Use": grant.use, "LedgerEntry": entry_id,
+              "Badge": json.dumps(badge.to_dict() if badge.enabled else None)}
+    if grant.territories:
+        fields["Territories"] = ",".join(grant.territories)
+    return fields
 
 
 def mark_image(source: str | Path, dest: str | Path, grant: "Grant", entry_id: str, *,

@@ -135,6 +135,8 @@ class LedgerRow(Base):
     currency: Mapped[str | None] = mapped_column(String(3))
     fee: Mapped[int] = mapped_column(Integer)
     output_sha256: Mapped[str | None] = mapped_column(String(64))
+    # where the output is for, as requested ([] unstated); NULL in rows older than the column and tombstones
+    territories: Mapped[list[str] | None] = mapped_column(JSON)
     command: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     prev_hash: Mapped[str] = mapped_column(String(64))

@@ -1,4 +1,5 @@
-"""``twin ledger report``: uses and amounts owed per owner and licensee for one month."""
+"""``twin ledger report``: uses and amounts owed per owner and licensee for one month, with the images
+broken down per use and per territory the request named."""
 
 from __future__ import annotations
 
@@ -15,16 +16,26 @@ from twinkit.rights.db import Registry
 from twinkit.rights.models import LedgerRow, Licence, Owner, Twin
 from twinkit.rights.terms import format_money, parse_month
 
+UNSTATED = "unstated"
+
+
+def territory_key(territories: list[str] | None) -> str:
+    """How a ledger row's territories are shown and grouped: ``FR``, ``DE+FR``, ``WORLD`` or ``unstated``
+    (the request named none, or the row predates territories in the ledger)."""
+    return "+".join(territories) if territories else UNSTATED
+
 
 @dataclass
 class ReportLine:
-    """One owner and licensee in one currency: images per use, days in force, amounts (hundredths)."""
+    """One owner and licensee in one currency: images per use and per territory, days in force, amounts
+    (hundredths). An image requested for several territories counts once, under their joint key."""
 
     owner_id: str
     owner: str
     licensee: str
     currency: str
     uses: dict[str, int] = field(default_factory=dict)
+    territories: dict[str, int] = field(default_factory=dict)
     images: int = 0
     image_fees: int = 0
     days: int = 0
@@ -65,6 +76,7 @@ def monthly_report(db: Registry, month: str, owner_id: str | None = None) -> lis
         for row in session.execute(rows).scalars():
             entry = line(row.owner_id, row.licensee, row.currency)
             entry.uses = dict(Counter(entry.uses) + Counter({row.use: 1}))
+            entry.territories = dict(Counter(entry.territories) + Counter({territory_key(row.territories): 1}))
             entry.images += 1
             entry.image_fees += row.fee
         for licence, owner in session.execute(licences):
@@ -76,15 +88,19 @@ def monthly_report(db: Registry, month: str, owner_id: str | None = None) -> lis
     return sorted(lines.values(), key=lambda r: (r.owner, r.owner_id, r.licensee, r.currency))
 
 
-_COLUMNS = ("owner_id", "owner", "licensee", "currency", "uses", "images", "image_fees", "days",
-            "day_fees", "total")
+_COLUMNS = ("owner_id", "owner", "licensee", "currency", "uses", "territories", "images", "image_fees",
+            "days", "day_fees", "total")
+
+
+def _counts(counts: dict[str, int]) -> str:
+    """``{"marketing": 3, "social": 1}`` as ``marketing:3 social:1``."""
+    return " ".join(f"{key}:{n}" for key, n in sorted(counts.items()))
 
 
 def _cells(line: ReportLine) -> list[str]:
-    uses = " ".join(f"{use}:{n}" for use, n in sorted(line.uses.items()))
-    return [line.owner_id, line.owner, line.licensee, line.currency, uses, str(line.images),
-            format_money(line.image_fees), str(line.days), format_money(line.day_fees),
-            format_money(line.total)]
+    return [line.owner_id, line.owner, line.licensee, line.currency, _counts(line.uses),
+            _counts(line.territories), str(line.images), format_money(line.image_fees), str(line.days),
+            format_money(line.day_fees), format_money(line.total)]
 
 
 def as_table(lines: list[ReportLine]) -> str:

@@ -74,6 +74,8 @@ def verify_image(path: str | Path, db: Registry, trust_anchors: bytes | None = N
         check.problems.append("the image differs from the one recorded in the ledger (altered or re-encoded)")
     if (marks.get("TwinId"), marks.get("LicenceId")) != (check.entry.twin_id, check.entry.licence_id):
         check.problems.append("twin or licence in the image differ from the ledger entry")
+    if "Territories" in marks and marks["Territories"].split(",") != (check.entry.territories or []):
+        check.problems.append("territories in the image differ from the ledger entry")
     badge = json.loads(marks.get("Badge") or "null")
     if badge is not None:
         with Image.open(path) as image:

@@ -99,3 +99,27 @@ def test_missing_mask_is_a_clear_input_error(tmp_path, studio):
     with pytest.raises(InputError, match="mask missing") as err:
         fit_body(Capture.open(capture), FitOptions(landmark_steps=1, silhouette_steps=1))
     assert err.value.path.name == "000000.png"
+
+
+@pytest.mark.slow
+def test_bad_masks_do_not_drag_limbs_off_the_landmarks(tmp_path, studio):
+    """Masks as a plate-less real capture gives them (legs merged, arms joined to the torso, a chair
+    fragment beside the knee) must not pull the legs off the triangulated landmarks."""
+    from twinkit.capture.layout import Capture
+    from twinkit.reconstruct.bodyfit import FitOptions, fit_body
+
+    session, capture = studio[0], shutil.copytree(studio[1], tmp_path / "capture")
+    for path in (capture / "masks").glob("*/000000.png"):
+        mask = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        ys, xs = np.nonzero(mask)
+        height = ys.max() - ys.min()
+        size = int(0.12 * height) | 1
+        mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+        cv2.circle(mask, (int(xs.max()), int(ys.min() + 0.75 * height)), int(0.06 * height), 255, -1)
+        cv2.imwrite(str(path), mask)
+    fit = fit_body(Capture.open(capture), FitOptions(max_cameras=6))
+    truth = json.loads((session / "gt" / "keypoints_coco.json").read_text())["keypoints"]
+    legs = ["left_knee", "right_knee", "left_ankle", "right_ankle"]
+    error_cm = {n: 100 * float(np.linalg.norm(fit.keypoints[fit.keypoint_names.index(n)] - truth[n])) for n in legs}
+    print(f"leg keypoints with bad masks (cm): {error_cm}")
+    assert max(error_cm.values()) <= 3.0, error_cm

@@ -84,7 +84,8 @@ def test_scaled_camera_projects_consistently():
     cam = _camera()
     half = cam.scaled(320, 240)
     pts = np.array([[0.1, 0.2, 1.0], [-0.2, 0.1, 1.5]])
-    np.testing.assert_allclose(half.project(pts), cam.project(pts) / 2, atol=1e-9)
+    # Pixel centres at integers: pixel i of the half-size image covers pixels 2i and 2i+1, centred at 2i+0.5.
+    np.testing.assert_allclose(half.project(pts), (cam.project(pts) + 0.5) / 2 - 0.5, atol=1e-9)
 
 
 def test_cli_reports_bad_input_with_path_and_exit_code(tmp_path):

@@ -197,16 +197,23 @@ def test_bad_avatar_inputs_are_clear_errors(tmp_path, fitted):
 def test_cli_rigs_and_poses_an_avatar(tmp_path, fitted):
     from click.testing import CliRunner
 
+    from licensing import license_twin
+
+    from twinkit.core.manifest import Manifest
     from twinkit.rig.cli import rig
     from twinkit.rig.poses import load_pose
 
     avatar = _avatar(tmp_path, fitted, textured=False)
+    manifest = Manifest.read(avatar)
+    manifest.extra["twin_id"] = "00000000-0000-0000-0000-000000000005"
+    manifest.write(avatar)
+    licence = license_twin(avatar, tmp_path / "registry.db")  # the posed mesh is an export of the twin
     runner = CliRunner()
     done = runner.invoke(rig, [str(avatar)])  # `twin rig AVATAR` is `twin rig build AVATAR`
     assert done.exit_code == 0, done.output
     assert validate(avatar / "avatar.glb")["numErrors"] == 0
     out = tmp_path / "seated.ply"
-    done = runner.invoke(rig, ["pose", str(avatar), "seated", "-o", str(out)])
+    done = runner.invoke(rig, ["pose", str(avatar), "seated", "-o", str(out), *licence])
     assert done.exit_code == 0, done.output
     skeleton, _ = fitted
     posed = trimesh.load(out, process=False).vertices

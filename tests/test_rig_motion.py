@@ -353,18 +353,19 @@ def test_cli_animates_and_poses_from_bvh_with_licence_and_clear_exit_codes(tmp_p
 
     # pose from a frame of the motion: the body in that pose, at the motion's height above the floor
     posed = tmp_path / "frame3.ply"
-    done = runner.invoke(twin, ["rig", "pose", str(avatar), "--bvh", str(motion), "--frame", "3", "-o", str(posed)])
+    done = runner.invoke(twin, ["rig", "pose", str(avatar), "--bvh", str(motion), "--frame", "3", "-o", str(posed)]
+                         + licence)
     assert done.exit_code == 0, done.output
     pose, shift = bvh_pose(motion, skeleton, 3)
     expected = skeleton.body(pose) + shift
     assert np.abs(trimesh.load(posed, process=False).vertices - expected).max() < 1e-5  # body.ply is float32
     for args, problem in [([], "give one of POSE"), (["seated", "--bvh", str(motion)], "give one of POSE"),
                           (["--bvh", str(motion), "--frame", "9"], "select none")]:
-        done = runner.invoke(twin, ["rig", "pose", str(avatar), *args, "-o", str(tmp_path / "x.ply")])
+        done = runner.invoke(twin, ["rig", "pose", str(avatar), *args, "-o", str(tmp_path / "x.ply"), *licence])
         assert done.exit_code == 2 and problem in done.output, done.output
     # a pose file naming no joint the avatar has: exit 2 naming the file and the joint
     bad = tmp_path / "bad_pose.json"
     bad.write_text('{"rotations_deg": {"tail": [0, 0, 10]}}')
-    done = runner.invoke(twin, ["rig", "pose", str(avatar), str(bad), "-o", str(tmp_path / "x.ply")])
+    done = runner.invoke(twin, ["rig", "pose", str(avatar), str(bad), "-o", str(tmp_path / "x.ply"), *licence])
     assert done.exit_code == 2 and str(bad) in done.output and "unknown joint 'tail'" in done.output, done.output
     assert not (tmp_path / "x.ply").exists()

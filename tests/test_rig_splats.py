@@ -38,11 +38,11 @@ def _cameras(points: np.ndarray, front: np.ndarray, up: np.ndarray) -> dict:
 
 def _silhouette(vertices: np.ndarray, faces: np.ndarray, camera) -> np.ndarray:
     """The mesh's silhouette: every projected triangle filled (exact for a pinhole camera, no depth needed);
-    pixel centres at +0.5 like the splat rasterizer's."""
+    pixel centres at integers (OpenCV's; camera_tensors shifts the rasterizer's principal point to match)."""
     import cv2
 
     cam = vertices @ camera.R.T + camera.t
-    uv = cam[:, :2] / cam[:, 2:] * np.diag(camera.K)[:2] + camera.K[:2, 2] - 0.5
+    uv = cam[:, :2] / cam[:, 2:] * np.diag(camera.K)[:2] + camera.K[:2, 2]
     fixed = np.round(uv[faces] * 16).astype(np.int32)  # 4 bits of sub-pixel precision
     mask = np.zeros((camera.height, camera.width), np.uint8)
     for triangle in fixed:

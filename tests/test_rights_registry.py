@@ -6,6 +6,7 @@ The PostgreSQL half needs TWINKIT_TEST_POSTGRES_URL (``export TWINKIT_TEST_POSTG
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -16,16 +17,18 @@ import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from PIL import Image
 
 from twinkit.cli.main import twin
 from twinkit.core.hashing import sha256_file
 from twinkit.core.manifest import Manifest
 from twinkit.rights import ledger, registry
 from twinkit.rights.db import Registry, migrate
-from twinkit.rights.enforce import authorize, record_output
+from twinkit.rights.enforce import authorize, publish_image, record_output
 from twinkit.rights.errors import RightsError
 from twinkit.rights.licences import LicenceTerms, grant_licence, revoke_licence
 from twinkit.rights.report import as_csv, as_json, monthly_report
@@ -329,3 +332,76 @@ def test_cli_consent_licence_and_refusals(db_url, tmp_path):
         authorize(twin_id, "Brand", "marketing", db=Registry.open(db_url))
     unknown_db = runner.invoke(twin, ["ledger", "verify", "--db", "mysql://x/y"])
     assert unknown_db.exit_code == 2 and "unsupported database" in unknown_db.output
+
+
+def _pre_territory_hash(prev_hash: str, values: dict) -> str:
+    """A ledger row's hash as written before revision 0003 (no territories field), computed independently."""
+    payload = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{prev_hash}\n{payload}".encode()).hexdigest()
+
+
+def test_territories_in_ledger_rows_report_and_verify(db_url, tmp_path):
+    engine = Registry.open(db_url, upgrade=False).engine
+    migrate(engine, "0002")
+    prev = ledger.GENESIS
+    with engine.begin() as connection:  # two rows written by a registry from before territories were recorded
+        for seq in (1, 2):
+            values = dict(seq=seq, entry_id=f"old-{seq}", kind="output", twin_id="t-old", owner_id="o-old",
+                          licensee="Brand", use="marketing", licence_id="l-old", currency="EUR", fee=1250,
+                          output_sha256=f"{seq}" * 64, command="twin render (old)",
+                          created_at=datetime(2026, 10, 15, 12, 0, seq, tzinfo=UTC).isoformat(timespec="microseconds"))
+            digest = _pre_territory_hash(prev, values)
+            connection.exec_driver_sql(
+                "INSERT INTO ledger (seq, entry_id, kind, twin_id, owner_id, licensee, use, licence_id, currency, fee, "
+                f"output_sha256, command, created_at, prev_hash, hash) VALUES ({seq}, 'old-{seq}', 'output', 't-old', "
+                f"'o-old', 'Brand', 'marketing', 'l-old', 'EUR', 1250, '{values['output_sha256']}', "
+                f"'twin render (old)', '2026-10-15 12:00:0{seq}', '{prev}', '{digest}')")
+            prev = digest
+        connection.exec_driver_sql(f"UPDATE ledger_head SET seq = 2, hash = '{prev}'")
+    engine.dispose()
+
+    db = Registry.open(db_url)  # upgrades to head: the old rows stay and still verify
+    assert ledger.verify(db).ok
+    owner = registry.add_owner(db, "Ada Model")
+    folder, twin_id = make_twin_folder(tmp_path)
+    registry.record_consent(db, folder, owner.id, consent_terms())
+    grant_licence(db, twin_id, licence_terms(territories=["DE", "FR"], starts_at=now() - timedelta(days=1)))
+    image = tmp_path / "render.png"
+    Image.fromarray(np.full((120, 160, 3), 90, np.uint8)).save(image)
+    stated = authorize(twin_id, "Brand", "marketing", db=db, territories=["DE", "FR"])
+    publish_image(stated, image, tmp_path / "stated.png", "twin render --territory DE,FR")
+    unstated = authorize(twin_id, "Brand", "marketing", db=db)
+    record_output(unstated, image, "twin render")
+    check = ledger.verify(db)
+    assert check.ok and check.rows == 4, check.problems
+    with db.session() as session:
+        territories = [session.get(ledger.LedgerRow, seq).territories for seq in (1, 2, 3, 4)]
+    assert territories == [None, None, ["DE", "FR"], []]
+
+    runner = CliRunner()
+    url = db.engine.url.render_as_string(False)
+    shown = runner.invoke(twin, ["verify", str(tmp_path / "stated.png"), "--db", url])
+    assert shown.exit_code == 0 and "territories DE+FR" in shown.output, shown.output
+    shown = json.loads(runner.invoke(twin, ["verify", str(tmp_path / "stated.png"), "--json", "--db", url]).output)
+    assert shown["ledger"]["territories"] == ["DE", "FR"]
+
+    month = f"{now():%Y-%m}"
+    report = json.loads(runner.invoke(twin, ["ledger", "report", "--period", month, "--format", "json",
+                                             "--db", url]).output)
+    assert [line["territories"] for line in report["lines"]] == [{"DE+FR": 1, "unstated": 1}]
+    rows = list(csv.DictReader(io.StringIO(
+        runner.invoke(twin, ["ledger", "report", "--period", month, "--format", "csv", "--db", url]).output)))
+    assert [(r["territories"], r["images"], r["total"]) for r in rows] == [("DE+FR:1 unstated:1", "2", "25.00")]
+    october = json.loads(runner.invoke(twin, ["ledger", "report", "--period", "2026-10", "--format", "json",
+                                              "--db", url]).output)
+    assert [line["territories"] for line in october["lines"]] == [{"unstated": 2}]  # rows from before territories
+
+    for tamper in ("""UPDATE ledger SET territories = '["FR"]' WHERE seq = 3""",
+                   "UPDATE ledger SET territories = NULL WHERE seq = 4"):
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(tamper)
+        assert not ledger.verify(db).ok, tamper
+        with db.engine.begin() as connection:  # put the row back as written
+            connection.exec_driver_sql("""UPDATE ledger SET territories = '["DE", "FR"]' WHERE seq = 3""")
+            connection.exec_driver_sql("UPDATE ledger SET territories = '[]' WHERE seq = 4")
+        assert ledger.verify(db).ok

@@ -15,6 +15,7 @@ from twinkit.capture import blazepose
 from twinkit.capture.landmarks_io import read_landmarks3d
 from twinkit.capture.layout import Capture
 from twinkit.capture.media import read_image
+from twinkit.core.meshes import load_mesh
 
 
 def mask_ious(session: Path, capture: Path, frame: int = 0) -> dict[str, float]:
@@ -50,8 +51,8 @@ def capture_quality(session: Path, capture: Path) -> dict[str, float]:
 
 def body_fit_error_cm(session: Path, avatar: Path) -> float:
     """Mean distance (cm) between the fitted body mesh and the GT anny mesh (same topology)."""
-    fitted = trimesh.load(Path(avatar) / "body.ply", process=False)
-    truth = trimesh.load(Path(session) / "gt" / "body.ply", process=False)
+    fitted = load_mesh(Path(avatar) / "body.ply")
+    truth = load_mesh(Path(session) / "gt" / "body.ply")
     return float(100 * np.linalg.norm(fitted.vertices - truth.vertices, axis=1).mean())
 
 
@@ -77,5 +78,5 @@ def mesh_chamfer_mm(session: Path, avatar: Path) -> float:
     """Chamfer-L1 (mm) between an avatar's reconstructed mesh.glb (glTF frame, mapped back to the capture
     world with the manifest's ``gltf_from_world``) and the GT body surface."""
     transform = np.asarray(json.loads((Path(avatar) / "manifest.json").read_text())["gltf_from_world"])
-    mesh = trimesh.load(Path(avatar) / "mesh.glb", force="mesh").apply_transform(np.linalg.inv(transform))
-    return chamfer_mm(mesh, trimesh.load(Path(session) / "gt" / "body.ply", process=False))
+    mesh = load_mesh(Path(avatar) / "mesh.glb").apply_transform(np.linalg.inv(transform))
+    return chamfer_mm(mesh, load_mesh(Path(session) / "gt" / "body.ply"))

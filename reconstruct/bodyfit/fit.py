@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import roma
@@ -31,7 +31,9 @@ class FitOptions:
     coarse_scale_m: float = 0.3       # stage 1 starts with this robust scale and narrows it to fine_scale_m,
     fine_scale_m: float = 0.03        # so landmarks far from the average body still pull (graduated
                                       # non-convexity) and outliers stop pulling once the body is close
-    landmark_weight: float = 0.3      # relative to the silhouette term in stage 2
+    landmark_weight: float = 0.3      # relative to the silhouette term in stage 2, where the landmarks that
+    inlier_m: float = 0.09            # stage 1 explains within inlier_m pull without bound (least squares), so
+                                      # silhouette errors cannot drag a limb off them; the others are left out
     pose_prior: float = 1e-3          # squared rotation angle (rad^2) penalty per bone
     seed: int = 0
 
@@ -61,6 +63,14 @@ def _initial_placement(body: AnnyBody, landmarks: Landmarks) -> BodyState:
     rotation, translation = roma.rigid_points_registration(
         rest, torch.from_numpy(landmarks.points), weights=torch.from_numpy(landmarks.weights))
     return BodyState.rest(roma.rotmat_to_rotvec(rotation).numpy(), translation.numpy())
+
+
+def _inliers(body: AnnyBody, state: BodyState, landmarks: Landmarks, within_m: float) -> Landmarks:
+    """The landmarks the landmark-only fit explains (keypoint within ``within_m``); the others weigh 0."""
+    with torch.no_grad():
+        keypoints = body(state).keypoints[torch.from_numpy(landmarks.keypoint_index)].numpy()
+    explained = np.linalg.norm(keypoints - landmarks.points, axis=1) <= within_m
+    return replace(landmarks, weights=np.where(explained, landmarks.weights, 0.0))
 
 
 def _spread(items: list, count: int) -> list:
@@ -117,12 +127,14 @@ def fit_body(capture: Capture, options: FitOptions | None = None, body: AnnyBody
                                     options.learning_rate, "body fit: landmarks")
     timings["landmarks"] = time.perf_counter() - start
 
+    inliers = _inliers(body, state, landmarks, options.inlier_m)
+
     def full_loss() -> torch.Tensor:
         posed = body(state)
         verts = posed.vertices[::options.vertex_stride]
         sil = sum(silhouette_loss(verts, s, m) for s, m in zip(silhouettes, metres_per_px)) / len(silhouettes)
         angles = state.pose.norm(dim=-1)
-        return sil + options.landmark_weight * landmark_loss(posed.keypoints, landmarks, options.fine_scale_m) \
+        return sil + options.landmark_weight * landmark_loss(posed.keypoints, inliers, scale=None) \
             + options.pose_prior * (angles**2).sum()
 
     start = time.perf_counter()

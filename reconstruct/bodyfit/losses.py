@@ -13,12 +13,14 @@ def geman_mcclure(sq: torch.Tensor, scale: float) -> torch.Tensor:
     return sq * scale**2 / (sq + scale**2)
 
 
-def landmark_loss(keypoints: torch.Tensor, target: Landmarks, scale: float = 0.03) -> torch.Tensor:
-    """Weighted robust mean of squared 3D distances between anny's keypoints and the landmarks."""
+def landmark_loss(keypoints: torch.Tensor, target: Landmarks, scale: float | None = 0.03) -> torch.Tensor:
+    """Weighted mean of squared 3D distances between anny's keypoints and the landmarks: robust
+    (Geman-McClure at ``scale``), or plain least squares when ``scale`` is None (a pull that never gives up,
+    for landmarks already known to be inliers)."""
     points = torch.from_numpy(target.points)
     weights = torch.from_numpy(target.weights)
     sq = ((keypoints[torch.from_numpy(target.keypoint_index)] - points) ** 2).sum(-1)
-    return (weights * geman_mcclure(sq, scale)).sum() / weights.sum()
+    return (weights * (sq if scale is None else geman_mcclure(sq, scale))).sum() / weights.sum()
 
 
 def project(vertices: torch.Tensor, silhouette: Silhouette) -> tuple[torch.Tensor, torch.Tensor]:

@@ -16,6 +16,7 @@ from twinkit.core.progress import detail
 from twinkit.reconstruct.mesh.depth_maps import render_depth
 from twinkit.reconstruct.mesh.export import FILES, gltf_from_world, write_mesh
 from twinkit.reconstruct.mesh.fuse import close_holes, flatten_below, fuse_depth, keep_largest, simplify, smooth
+from twinkit.reconstruct.mesh.silhouette import SilhouetteOptions, refine_to_silhouettes
 from twinkit.reconstruct.mesh.texture import bake_texture
 from twinkit.reconstruct.mesh.uv import unwrap
 from twinkit.reconstruct.mesh.views import load_views
@@ -34,6 +35,7 @@ class MeshOptions:
     frame: int | None = None  # capture frame to texture from (None: the key frame)
     cameras: list[str] | None = None  # cameras to use (None: all), e.g. to hold some out for evaluation
     device: str = "auto"  # where the splats are rendered: auto, cpu or cuda
+    outline_iterations: int = 3  # silhouette refinement passes after fusion (0: none), see mesh/silhouette.py
 
     @classmethod
     def preview(cls, **changes: Any) -> "MeshOptions":
@@ -45,7 +47,7 @@ def build_mesh(capture: Capture, gaussians: Gaussians, out_dir: str | Path,
                options: MeshOptions | None = None) -> dict[str, Any]:
     """Mesh and texture the subject of ``capture`` from its trained ``gaussians`` into ``out_dir``:
     mesh.glb, mesh.obj, mesh.mtl, mesh_texture.png, and ``gltf_from_world`` in its manifest.json.
-    Returns figures: faces, vertices, watertight, seconds per step, the 4x4."""
+    Returns figures: faces, vertices, watertight, the outline refinement's residuals, seconds per step, the 4x4."""
     options = options or MeshOptions()
     out_dir = Path(out_dir)
     if not capture.metric:
@@ -71,15 +73,20 @@ def build_mesh(capture: Capture, gaussians: Gaussians, out_dir: str | Path,
     feet = float((surface.vertices @ capture.up).min())  # the lowest point any camera saw
     mesh = simplify(flatten_below(close_holes(surface, options.voxel_size), capture.up, feet), options.faces)
     lap("fusion")
+    photos = load_views(capture, options.frame, options.photo_size, options.cameras)
+    outline: dict[str, float] = {}
+    if options.outline_iterations > 0:
+        mesh, outline = refine_to_silhouettes(mesh, photos, SilhouetteOptions(iterations=options.outline_iterations))
+        mesh = flatten_below(mesh, capture.up, feet)
+        lap("outline")
     split, source = unwrap(mesh, options.texture_size)
     lap("uv")
-    photos = load_views(capture, options.frame, options.photo_size, options.cameras)
     texture = bake_texture(split, mesh.vertex_normals[source], photos, options.texture_size,
                            tolerance=2 * options.voxel_size)
     lap("texture")
     transform = gltf_from_world(capture.up, feet)
     figures = {"faces": len(mesh.faces), "vertices": len(split.vertices), "watertight": bool(mesh.is_watertight),
-               "seconds": seconds, "gltf_from_world": transform.tolist()}
+               "outline": outline, "seconds": seconds, "gltf_from_world": transform.tolist()}
     _record(out_dir, capture, options, figures)  # before the files: mesh.glb, written last, marks completion
     write_mesh(out_dir, split, texture, transform)
     return figures
@@ -94,7 +101,7 @@ def _record(out_dir: Path, capture: Capture, options: MeshOptions, figures: dict
                                                   "capture": str(capture.root.resolve())})
     manifest.extra["gltf_from_world"] = figures["gltf_from_world"]
     manifest.extra["mesh"] = {"parameters": asdict(options), "faces": figures["faces"],
-                              "watertight": figures["watertight"]}
+                              "watertight": figures["watertight"], "outline": figures["outline"]}
     contents = manifest.extra.get("contents", [])
     manifest.extra["contents"] = contents + [name for name in FILES if name not in contents]
     manifest.write(out_dir)

@@ -16,7 +16,7 @@ from scipy.ndimage import map_coordinates
 
 from twinkit.capture.cameras import Camera
 from twinkit.core.errors import QualityError
-from twinkit.reconstruct.mesh.views import View
+from twinkit.reconstruct.mesh.views import View, pixel_rays
 
 MIN_COSINE = 0.2  # grazing views smear colour across the surface: ignore them
 
@@ -36,8 +36,7 @@ def texel_geometry(mesh: trimesh.Trimesh, normals: np.ndarray, size: int) -> tup
 
 def zbuffer(scene: o3d.t.geometry.RaycastingScene, camera: Camera) -> np.ndarray:
     """Depth along the optical axis of the nearest surface at every pixel of ``camera`` (inf where none)."""
-    rays = o3d.t.geometry.RaycastingScene.create_rays_pinhole(
-        o3d.core.Tensor(camera.K), o3d.core.Tensor(camera.w2c), camera.width, camera.height)
+    rays = pixel_rays(camera)
     hit = scene.cast_rays(rays)["t_hit"].numpy()
     dirs_z = (rays.numpy()[..., 3:] @ camera.R.T)[..., 2]  # ray direction's component along the optical axis
     return (hit * dirs_z).astype(np.float32)

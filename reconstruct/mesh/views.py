@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+import open3d as o3d
 
 from twinkit.capture.cameras import PINHOLE, Camera
+from twinkit.capture.formats import PIXEL_CENTER_SHIFT
 from twinkit.capture.layout import Capture
 from twinkit.capture.media import read_image
 from twinkit.core.errors import InputError
@@ -30,6 +32,20 @@ def pinhole(camera: Camera, size: int | None = None) -> Camera:
         return ideal
     scale = size / max(camera.width, camera.height)
     return ideal.scaled(max(1, round(camera.width * scale)), max(1, round(camera.height * scale)))
+
+
+def open3d_intrinsics(camera: Camera) -> np.ndarray:
+    """``camera``'s 3x3 K for Open3D, whose pixel centres lie at +0.5 where ours (OpenCV's) lie at integers."""
+    K = np.array(camera.K, np.float64)
+    K[:2, 2] += PIXEL_CENTER_SHIFT
+    return K
+
+
+def pixel_rays(camera: Camera) -> o3d.core.Tensor:
+    """Open3D rays (H,W,6) through ``camera``'s pixel centres (integer pixel coordinates, OpenCV's
+    convention; Open3D's own pinhole rays go through the half-integer ones)."""
+    return o3d.t.geometry.RaycastingScene.create_rays_pinhole(
+        o3d.core.Tensor(open3d_intrinsics(camera)), o3d.core.Tensor(camera.w2c), camera.width, camera.height)
 
 
 def undistort(image: np.ndarray, camera: Camera, target: Camera, nearest: bool = False) -> np.ndarray:

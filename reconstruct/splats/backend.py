@@ -9,6 +9,7 @@ import torch
 from torch import Tensor
 
 from twinkit.capture.cameras import Camera
+from twinkit.capture.formats import PIXEL_CENTER_SHIFT
 from twinkit.core.errors import InputError
 from twinkit.reconstruct.splats.gaussians import Gaussians
 from twinkit.reconstruct.splats.result import Render
@@ -42,7 +43,9 @@ def camera_tensors(cameras: list[Camera], device: torch.device | str = "cpu",
                    dtype: torch.dtype = torch.float32) -> tuple[Tensor, Tensor]:
     """World-to-camera matrices (C,4,4) and intrinsics (C,3,3) of same-sized, distortion-free cameras.
 
-    Rasterizers model pinhole cameras only: undistort the images (and use ``dist`` = 0) first.
+    Rasterizers model pinhole cameras only: undistort the images (and use ``dist`` = 0) first. gsplat (and
+    the PyTorch path) put pixel centres at +0.5, our cameras (OpenCV's) at integers: the principal point is
+    shifted so that a render lines up with the photo pixel for pixel.
     """
     sizes = {(cam.width, cam.height) for cam in cameras}
     if not cameras or len(sizes) != 1:
@@ -51,5 +54,7 @@ def camera_tensors(cameras: list[Camera], device: torch.device | str = "cpu",
     if distorted:
         raise InputError(f"cameras {', '.join(distorted)} have lens distortion; undistort them before rasterizing")
     viewmats = torch.as_tensor(np.stack([cam.w2c for cam in cameras]), dtype=dtype, device=device)
-    Ks = torch.as_tensor(np.stack([cam.K for cam in cameras]), dtype=dtype, device=device)
+    Ks = np.stack([cam.K for cam in cameras]).astype(np.float64)
+    Ks[:, :2, 2] += PIXEL_CENTER_SHIFT
+    Ks = torch.as_tensor(Ks, dtype=dtype, device=device)
     return viewmats, Ks

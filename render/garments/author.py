@@ -49,6 +49,7 @@ class Spec:
     hem: tuple[str, float] | None = None       # keep the trunk (and legs) above this level
     ankle: float | None = None                 # keep the legs above the ankle joints + this (m)
     skirt: tuple[float, float] | None = None   # (length below the knee in m, flare in m of radius per m)
+    part: str = "top"                          # top, bottom or full: the stacking rule within a layer
 
 
 SPECS: dict[str, Spec] = {
@@ -56,10 +57,11 @@ SPECS: dict[str, Spec] = {
                    {"chest": 8, "waist": 10, "hip": 10, "sleeve": 8}, sleeve=("upperarm01", "lowerarm01", 0.45),
                    hem=("hip", -0.02)),
     "trousers": Spec(0, ("waist", "left hem", "right hem"),
-                     {"waist": 3, "hip": 6, "thigh": 8, "leg": 12}, top=("waist", 0.0), neck=False, ankle=0.05),
+                     {"waist": 3, "hip": 6, "thigh": 8, "leg": 12}, top=("waist", 0.0), neck=False, ankle=0.05,
+                     part="bottom"),
     "dress": Spec(0, ("neck", "left armhole", "right armhole", "hem"),
                   {"chest": 6, "waist": 8, "hip": 8, "sleeve": 6}, sleeve=("upperarm01", "lowerarm01", 0.05),
-                  hem=("hip", 0.0), skirt=(0.05, 0.25)),
+                  hem=("hip", 0.0), skirt=(0.05, 0.25), part="full"),
     "jacket": Spec(1, ("neck", "hem", "left cuff", "right cuff"),
                    {"chest": 16, "waist": 18, "hip": 18, "sleeve": 14}, sleeve=("lowerarm01", "wrist", 0.85),
                    hem=("crotch", 0.03)),
@@ -264,7 +266,8 @@ def author_garment(name: str, size: str) -> Garment:
     if spec.skirt is not None:
         skirt = np.arange(len(settled)) >= bodice
         regions = {k: v for k, v in regions.items() if k not in ("thigh", "leg")} | {"skirt": skirt}
-    return Garment.from_mesh(name, size, settled, faces, spec.layer, regions, body.phenotype, spec.openings)
+    return Garment.from_mesh(name, size, settled, faces, spec.layer, regions, body.phenotype, spec.openings,
+                             spec.part)
 
 
 def author_library(folder: str | Path) -> list[Path]:
@@ -304,8 +307,11 @@ def library_readme(garments: list[Garment]) -> str:
     lines = ["# Garment library", "",
              "Written by `scripts/make_garments.py` (do not edit by hand). Each garment is a `NAME_SIZE.ply` mesh",
              "(anny frame: Z up, metres, rest A-pose of the size's reference body) with a `NAME_SIZE.json` sidecar",
-             "(layer, openings, reference phenotype, regions as vertex indices). Rest edge lengths are the stored",
-             "mesh's edge lengths.", "", "## Size chart (body girths, cm) and reference bodies", "",
+             "(layer, part, tucked, openings, reference phenotype, regions as vertex indices). Rest edge lengths",
+             "are the stored mesh's edge lengths.", "",
+             "Stacking: an outfit is dressed from the skin out, each garment over (and colliding with) every",
+             "garment before it: by layer (0 next to the skin), then within a layer tucked tops, bottoms, tops,",
+             "full garments (`part`: top, bottom, full); ties keep the outfit's order.", "", "## Size chart (body girths, cm) and reference bodies", "",
              "| size | chest | waist | hip | reference chest | reference waist | reference hip | anny phenotype |",
              "|---|---|---|---|---|---|---|---|"]
     for size, phenotype in REFERENCES.items():
@@ -316,8 +322,8 @@ def library_readme(garments: list[Garment]) -> str:
     lines += ["", "Reference girths are measured on the anny body with `twin measure`'s ISO 8559-1 definitions.",
               "", "## Garments: girth ease over the reference body (cm, tape girth of the garment minus the body's",
               "at anny's chest, waist and hip levels)", "",
-              "| garment | size | layer | openings | vertices | chest ease | waist ease | hip ease |",
-              "|---|---|---|---|---|---|---|---|"]
+              "| garment | size | layer | part | openings | vertices | chest ease | waist ease | hip ease |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for g in garments:
         body = reference_body(g.reference)
         level = levels(body)
@@ -325,6 +331,6 @@ def library_readme(garments: list[Garment]) -> str:
         z = g.vertices[:, 2]
         ease = [garment_girth(g, level[b]) - garment_girth(body_mesh, level[b])
                 if z.min() + 0.02 < level[b] < z.max() - 0.02 else np.nan for b in ("chest", "waist", "hip")]
-        lines.append(f"| {g.name} | {g.size} | {g.layer} | {', '.join(g.openings)} | {len(g.vertices)} | "
+        lines.append(f"| {g.name} | {g.size} | {g.layer} | {g.part} | {', '.join(g.openings)} | {len(g.vertices)} | "
                      + " | ".join("-" if np.isnan(e) else f"{e:.1f}" for e in ease) + " |")
     return "\n".join(lines) + "\n"

@@ -1,10 +1,13 @@
 """Dress an avatar: garments moved from their reference bodies onto the avatar's fitted anny body by
-surface correspondence, then relaxed with cloth physics, inner layers first.
+surface correspondence, then relaxed with cloth physics from the skin out, in the outfit's stacking order
+(:mod:`twinkit.render.garments.stacking`): each garment collides with the body and, a cloth thickness
+out, with every garment under it, so no two garments interpenetrate.
 
 The collision body is the avatar's fitted anny body (same pose, capture world frame), not its
 reconstructed mesh: anny is closed and consistently oriented, so inside/outside (signed distance) is
 reliable, and it is the surface the garments are bound to; the reconstructed mesh can be open, noisy or
-carry hair and loose clothing, which would push garments off the skin.
+carry hair and loose clothing, which would push garments off the skin. Where that mesh lies outside the
+garments, a render hides the faces they cover (:mod:`twinkit.render.garments.covering`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from twinkit.render.garments.colliders import BodyCollider, LayerCollider
 from twinkit.render.garments.garment import Garment
 from twinkit.render.garments.reference import reference_body
 from twinkit.render.garments.regions import ARM_BONES, bone_group
+from twinkit.render.garments.stacking import stacking_order
 from twinkit.rig.skeleton import Pose, skeleton_from_body_json
 
 
@@ -35,7 +39,7 @@ class DressOptions:
 class Dressed:
     """Garments relaxed on one body, all in the capture world frame of the avatar."""
 
-    garments: list[Garment]          # as given, outer layers last
+    garments: list[Garment]          # in stacking order: innermost first
     vertices: list[np.ndarray]       # dressed (N_i, 3) per garment
     body_vertices: np.ndarray        # the collision body the garments were relaxed against
     body_faces: np.ndarray
@@ -58,17 +62,17 @@ def transfer(garment: Garment, body_vertices: np.ndarray, body_faces: np.ndarray
 
 def dress_body(body_vertices: np.ndarray, body_faces: np.ndarray, up: np.ndarray, garments: list[Garment],
                options: DressOptions | None = None) -> Dressed:
-    """Dress an anny body (any phenotype and pose, any frame with ``up``): garments sorted by layer (stable),
-    each transferred, then relaxed against the body and the garments of lower layers."""
+    """Dress an anny body (any phenotype and pose, any frame with ``up``): garments in stacking order, each
+    transferred, then relaxed against the body and every garment dressed before it."""
     opts = options or DressOptions()
-    ordered = sorted(garments, key=lambda g: g.layer)
-    body = BodyCollider(body_vertices, body_faces)
+    ordered = stacking_order(garments)
+    colliders: list[BodyCollider] = [BodyCollider(body_vertices, body_faces)]
     dressed: list[np.ndarray] = []
     for garment in ordered:
-        inner = [LayerCollider(v, g.faces, opts.thickness) for g, v in zip(ordered, dressed) if g.layer < garment.layer]
         start = transfer(garment, body_vertices, body_faces)
-        dressed.append(relax(start, garment.edges, garment.rest_lengths, [body, *inner], up, opts.cloth,
+        dressed.append(relax(start, garment.edges, garment.rest_lengths, colliders, up, opts.cloth,
                              label=f"dressing {garment.name} {garment.size}"))
+        colliders = [*colliders, LayerCollider(dressed[-1], garment.faces, opts.thickness)]
     return Dressed(ordered, dressed, np.asarray(body_vertices, dtype=np.float64), np.asarray(body_faces))
 
 

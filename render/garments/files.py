@@ -3,8 +3,11 @@
 The sidecar holds ``name``, ``size``, ``layer`` (0 next to the skin, 1 over it), ``openings`` (the names of
 the garment's intended boundary loops: neck, cuffs, hem...), the reference body (``reference``: an anny
 phenotype object, or ``reference_mesh``: a body mesh path relative to the sidecar, Z up, metres, A-pose, to
-which twinkit fits anny) and optionally ``regions`` (region name -> vertex indices). Rest lengths are the
-stored mesh's edge lengths.
+which twinkit fits anny) and optionally ``regions`` (region name -> vertex indices), ``part`` (``top``,
+``bottom`` or ``full``: when absent, ``bottom`` for a garment covering the legs and not the chest, else
+``top``) and ``tucked`` (a top worn tucked into the bottoms of its layer; default false); ``part`` and
+``tucked`` set the stacking order within a layer (:mod:`twinkit.render.garments.stacking`). Rest lengths
+are the stored mesh's edge lengths.
 
 Validation rules (each failure is an :class:`InputError` naming the file): the mesh must be triangles; every
 edge on at most two faces (manifold); exactly as many boundary loops as declared openings (a garment is open
@@ -22,10 +25,11 @@ import trimesh
 
 from twinkit.core.atomic import read_json, write_bytes, write_json
 from twinkit.core.errors import InputError
+from twinkit.core.meshes import load_mesh
 from twinkit.render.garments.garment import Garment, boundary_loops, edge_face_counts
 from twinkit.render.garments.reference import fit_phenotype, parse_phenotype, reference_body
 from twinkit.render.garments.regions import garment_regions
-from twinkit.render.measure.avatar import load_mesh
+from twinkit.render.garments.stacking import PARTS
 from twinkit.rig.weights import closest_points
 
 MAX_MEAN_DISTANCE = 0.10  # metres from the reference body's surface
@@ -42,8 +46,8 @@ def write_garment(path: str | Path, garment: Garment) -> Path:
     mesh = trimesh.Trimesh(garment.vertices, garment.faces, process=False)
     write_bytes(path, trimesh.exchange.ply.export_ply(mesh, encoding="binary", include_attributes=False))
     write_json(sidecar_path(path), {
-        "name": garment.name, "size": garment.size, "layer": garment.layer, "openings": list(garment.openings),
-        "reference": garment.reference,
+        "name": garment.name, "size": garment.size, "layer": garment.layer, "part": garment.part,
+        "tucked": garment.tucked, "openings": list(garment.openings), "reference": garment.reference,
         "regions": {k: np.flatnonzero(v).tolist() for k, v in garment.regions.items()},
     })
     return path
@@ -68,6 +72,19 @@ def _openings(meta: dict[str, Any], sidecar: Path) -> tuple[str, ...]:
     if isinstance(openings, list) and all(isinstance(o, str) for o in openings):
         return tuple(openings)
     raise InputError("'openings' must list the garment's intended openings (names, or their number)", sidecar)
+
+
+def _stacking(meta: dict[str, Any], regions: dict[str, np.ndarray], sidecar: Path) -> tuple[str, bool]:
+    """``(part, tucked)`` from the sidecar; an absent part is read off the regions."""
+    legs = not regions.get("chest", np.zeros(0, bool)).any() and any(
+        regions.get(k, np.zeros(0, bool)).any() for k in ("thigh", "leg"))
+    part = meta.get("part", "bottom" if legs else "top")
+    if part not in PARTS:
+        raise InputError(f"'part' must be one of {', '.join(PARTS)}", sidecar)
+    tucked = meta.get("tucked", False)
+    if not isinstance(tucked, bool):
+        raise InputError("'tucked' must be true or false", sidecar)
+    return part, tucked
 
 
 def validate_surface(vertices: np.ndarray, faces: np.ndarray, openings: tuple[str, ...], path: Path) -> None:
@@ -107,7 +124,8 @@ def read_garment(path: str | Path, trusted: bool = False) -> Garment:
     name, size = str(meta.get("name", path.stem)), str(meta.get("size", ""))
     if trusted:
         regions = {k: _mask(v, len(vertices), sidecar) for k, v in meta.get("regions", {}).items()}
-        return Garment.from_mesh(name, size, vertices, faces, layer, regions, phenotype, openings)
+        return Garment.from_mesh(name, size, vertices, faces, layer, regions, phenotype, openings,
+                                 *_stacking(meta, regions, sidecar))
     validate_surface(vertices, faces, openings, path)
     body = reference_body(phenotype)
     _, _, distance = closest_points(vertices, body.vertices, body.faces)
@@ -118,7 +136,8 @@ def read_garment(path: str | Path, trusted: bool = False) -> Garment:
         regions = {k: _mask(v, len(vertices), sidecar) for k, v in meta["regions"].items()}
     else:
         regions = garment_regions(vertices, faces, body)
-    return Garment.from_mesh(name, size, vertices, faces, layer, regions, phenotype, openings)
+    return Garment.from_mesh(name, size, vertices, faces, layer, regions, phenotype, openings,
+                             *_stacking(meta, regions, sidecar))
 
 
 def _mask(indices: Any, n: int, sidecar: Path) -> np.ndarray:

@@ -14,6 +14,8 @@ class Garment:
     ``rest_lengths`` are the cloth's unstretched edge lengths; a body larger than the reference stretches
     the garment beyond them. ``regions`` map a region name (chest, waist, hip, sleeve, thigh, leg, skirt,
     hem) to a per-vertex mask. ``openings`` names the garment's intended boundary loops (neck, cuffs, hem).
+    ``part`` (top, bottom or full) and ``tucked`` decide the stacking order among garments of one layer
+    (see :mod:`twinkit.render.garments.stacking`).
     """
 
     name: str
@@ -26,17 +28,20 @@ class Garment:
     regions: dict[str, np.ndarray]   # region -> (N,) bool
     reference: dict[str, float]      # the reference body's anny phenotype
     openings: tuple[str, ...] = ()
+    part: str = "top"                # top (t-shirt, jacket), bottom (trousers, skirt) or full (dress)
+    tucked: bool = False             # a top worn tucked into the bottoms of its layer
 
     @classmethod
     def from_mesh(cls, name: str, size: str, vertices: np.ndarray, faces: np.ndarray, layer: int,
                   regions: dict[str, np.ndarray], reference: dict[str, float],
-                  openings: tuple[str, ...] = ()) -> "Garment":
+                  openings: tuple[str, ...] = (), part: str = "top", tucked: bool = False) -> "Garment":
         """A garment whose rest state is the given mesh (rest lengths = its edge lengths)."""
         vertices = np.asarray(vertices, dtype=np.float64)
         faces = np.asarray(faces, dtype=np.int64)
         edges = unique_edges(faces)
         return cls(name, size, vertices, faces, edges, edge_lengths(vertices, edges), int(layer),
-                   {k: np.asarray(v, dtype=bool) for k, v in regions.items()}, dict(reference), tuple(openings))
+                   {k: np.asarray(v, dtype=bool) for k, v in regions.items()}, dict(reference), tuple(openings),
+                   str(part), bool(tucked))
 
 
 def unique_edges(faces: np.ndarray) -> np.ndarray:

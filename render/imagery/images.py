@@ -58,6 +58,7 @@ class ImageMaker:
         self._bodies: dict[str, PosedBody] = {}
         self._splats: dict[str, object] = {}
         self._dressed: dict[tuple[str, str], list[tuple[np.ndarray, np.ndarray]]] = {}
+        self._hidden: dict[tuple[str, str], np.ndarray] = {}
 
     @property
     def mesh_renderer(self) -> MeshRenderer:
@@ -80,13 +81,22 @@ class ImageMaker:
     def garments(self, pose: PoseRequest, outfit: Outfit) -> list[tuple[np.ndarray, np.ndarray]]:
         """The outfit dressed on the body in this pose: (vertices in the rendering frame, faces) per garment."""
         from twinkit.render.garments import dress
+        from twinkit.render.garments.covering import covered_vertices
 
         key = (outfit.label, pose.label)
         if key not in self._dressed:
             dressed = dress(self.avatar_dir, outfit.garments(), pose.pose)
-            self._dressed[key] = [(transform_points(self.subject.frame, v), g.faces)
-                                  for g, v in zip(dressed.garments, dressed.vertices)]
+            worn = [(v, g.faces) for g, v in zip(dressed.garments, dressed.vertices)]
+            self._hidden[key] = self.subject.covered_faces(covered_vertices(dressed.body_vertices, worn))
+            self._dressed[key] = [(transform_points(self.subject.frame, v), f) for v, f in worn]
         return self._dressed[key]
+
+    def skin_faces(self, pose: PoseRequest, outfit: Outfit) -> np.ndarray:
+        """The avatar mesh's faces to draw: those the outfit does not cover (all of them bare)."""
+        if not outfit.items:
+            return self.subject.faces
+        self.garments(pose, outfit)
+        return self.subject.faces[~self._hidden[(outfit.label, pose.label)]]
 
     def layer(self, pose: PoseRequest, camera: Camera, outfit: Outfit) -> Layer:
         """The avatar (and outfit) seen by ``camera``, before the background."""
@@ -95,7 +105,7 @@ class ImageMaker:
         renderer = self.mesh_renderer if self.look.renderer == "mesh" or outfit.items else None
         clothes = [renderer.garment(v, f, i) for i, (v, f) in enumerate(self.garments(pose, outfit))] if outfit.items else []
         if self.look.renderer == "mesh":
-            skin = renderer.body(body.vertices, self.subject.faces, self.subject.mesh.uv)
+            skin = renderer.body(body.vertices, self.skin_faces(pose, outfit), self.subject.mesh.uv)
             return renderer.render([skin, *clothes], camera, self.lighting, target)
         if pose.label not in self._splats:
             self._splats[pose.label] = self.subject.posed_splats(pose.pose)

@@ -64,6 +64,17 @@ class Subject:
         self._rest = rest_vertices(self.mesh.vertices, self.weights, self.skeleton)
 
     @functools.cached_property
+    def skin_map(self):
+        """The mesh's correspondence with the fitted anny body, both as captured (world frame)."""
+        from twinkit.render.garments.covering import SkinMap
+
+        return SkinMap.between(self.mesh.vertices, self.skeleton.body(self.skeleton.bind_pose), self.skeleton.rig.faces)
+
+    def covered_faces(self, covered_body: np.ndarray) -> np.ndarray:
+        """(F,) bool: the mesh faces over anny body vertices ``covered_body`` (V,) (a dressed outfit's)."""
+        return self.skin_map.hidden_faces(self.faces, self.skeleton.rig.faces, covered_body)
+
+    @functools.cached_property
     def texture(self) -> Image.Image | None:
         """The mesh's colour texture, or None for an untextured mesh."""
         return None if self.mesh.texture_png is None else Image.open(io.BytesIO(self.mesh.texture_png)).convert("RGB")

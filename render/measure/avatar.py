@@ -11,6 +11,7 @@ import trimesh
 from twinkit.core.atomic import read_json, write_json
 from twinkit.core.errors import InputError
 from twinkit.core.manifest import Manifest
+from twinkit.core.meshes import load_mesh
 from twinkit.core.progress import warn
 from twinkit.render.measure.definitions import DEFINITIONS
 from twinkit.render.measure.landmarks import fitted_body_landmarks
@@ -31,19 +32,6 @@ def avatar_up(avatar_dir: Path) -> np.ndarray:
     warn(f"{avatar_dir}: no gltf_from_world and capture {capture} not found; up taken from the fitted body")
     transform = np.asarray(read_json(avatar_dir / BODY_JSON)["transform"], dtype=np.float64)
     return transform[:3, 2]
-
-
-def load_mesh(path: Path) -> trimesh.Trimesh:
-    """A triangle mesh file (PLY/OBJ/GLB...) as one :class:`trimesh.Trimesh`, with clear errors."""
-    if not path.is_file():
-        raise InputError("mesh not found", path)
-    try:
-        mesh = trimesh.load(path, force="mesh", process=False)
-    except Exception as exc:  # trimesh raises many types for unreadable files
-        raise InputError(f"not a mesh: cannot read the mesh ({exc})", path) from None
-    if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
-        raise InputError("not a mesh: no triangles", path)
-    return mesh
 
 
 # The reconstruct stage writes its textured mesh in the glTF frame (Y-up, feet at y=0); body.ply and any

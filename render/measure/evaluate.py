@@ -13,6 +13,7 @@ import numpy as np
 import trimesh
 
 from twinkit.core.atomic import read_json
+from twinkit.core.meshes import load_mesh
 from twinkit.render.measure.avatar import avatar_mesh, avatar_up
 from twinkit.render.measure.definitions import DEFINITIONS, measure_mesh
 from twinkit.render.measure.landmarks import Landmarks, fitted_body_landmarks, waist_centre
@@ -21,7 +22,7 @@ from twinkit.render.measure.landmarks import Landmarks, fitted_body_landmarks, w
 def ground_truth_landmarks(gt_dir: str | Path, up: np.ndarray) -> tuple[trimesh.Trimesh, Landmarks]:
     """The GT body mesh of ``SESSION/gt`` and its landmarks (joint centres, COCO keypoints, anny's waist)."""
     gt_dir = Path(gt_dir)
-    mesh = trimesh.load(gt_dir / "body.ply", process=False)
+    mesh = load_mesh(gt_dir / "body.ply")
     points = {**read_json(gt_dir / "joints.json")["joints"], **read_json(gt_dir / "keypoints_coco.json")["keypoints"],
               "waist": waist_centre(mesh.vertices)}
     return mesh, Landmarks(points, up)

@@ -1,0 +1,53 @@
+"""Skin under the clothes: which faces of an avatar's reconstructed mesh a dressed outfit covers, so that a
+render can leave them out and the captured surface (the person's own clothes, hair, a fitting error) never
+pokes through the cloth.
+
+Garments are dressed on the fitted anny body, so coverage is decided there: an anny vertex is covered when it
+lies inside a garment's capped shell (:mod:`twinkit.render.garments.shells`) and farther than a margin from
+the garment's openings (skin seen through a neck or a cuff stays). Each reconstructed-mesh vertex takes the
+coverage of its closest point on the anny body in the captured pose, the pose the body was fitted in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from twinkit.render.garments.garment import boundary_loops
+from twinkit.render.garments.shells import enclosed
+from twinkit.rig.weights import closest_points, interpolate
+
+OPENING_MARGIN = 0.03  # metres from a garment's opening within which the skin stays drawn
+
+
+def covered_vertices(body_vertices: np.ndarray, garments: list[tuple[np.ndarray, np.ndarray]],
+                     margin: float = OPENING_MARGIN) -> np.ndarray:
+    """(V,) bool: the body vertices under any of ``garments`` ((vertices, faces) each, dressed on this body)."""
+    covered = np.zeros(len(body_vertices), dtype=bool)
+    for vertices, faces in garments:
+        rim = np.concatenate(boundary_loops(faces))
+        clear = cKDTree(vertices[rim]).query(body_vertices)[0] > margin
+        covered |= clear & enclosed(body_vertices, vertices, faces)
+    return covered
+
+
+@dataclass
+class SkinMap:
+    """Each reconstructed-mesh vertex's closest point on the anny body: face (N,) and barycentrics (N, 3)."""
+
+    face: np.ndarray
+    bary: np.ndarray
+
+    @classmethod
+    def between(cls, mesh_vertices: np.ndarray, body_vertices: np.ndarray, body_faces: np.ndarray) -> "SkinMap":
+        """The map from a mesh to the anny body, both given in the same pose and frame."""
+        face, bary, _ = closest_points(mesh_vertices, body_vertices, body_faces)
+        return cls(face, bary)
+
+    def hidden_faces(self, mesh_faces: np.ndarray, body_faces: np.ndarray, covered: np.ndarray) -> np.ndarray:
+        """(F,) bool: the mesh faces whose three vertices map to covered body surface (``covered`` (V,) from
+        :func:`covered_vertices`)."""
+        share = interpolate(body_faces, self.face, self.bary, covered.astype(np.float64))
+        return (share[np.asarray(mesh_faces)] > 0.5).all(axis=1)
