@@ -160,3 +160,14 @@ def test_avatar_measurements_within_iso_tolerance(avatar_errors):
                if name != "_surface" and abs(row["error"]) > row["tolerance"]}
     assert not outside, outside
     assert abs(avatar_errors["_surface"]["signed_offset_mm"]) < 2.0, avatar_errors["_surface"]
+
+
+def test_girth_ignores_an_inner_pocket_of_the_surface():
+    # A trunk-like cylinder holding a closed inner bubble (as hole closing can leave in a scan): the section
+    # has two nested loops around the axis; the tape goes round the outer one.
+    outer = trimesh.creation.cylinder(radius=0.15, height=1.0, sections=128)
+    pocket = trimesh.creation.cylinder(radius=0.03, height=0.2, sections=64)
+    pocket.invert()
+    body = trimesh.util.concatenate([outer, pocket])
+    axis = np.zeros(3)
+    assert abs(girth(body, axis, UP, axis) - 2 * math.pi * 0.15) < 0.001

@@ -66,14 +66,17 @@ def _close_gaps(curves: list[np.ndarray], gap: float) -> list[np.ndarray]:
 def part_loop(mesh: trimesh.Trimesh, origin: np.ndarray, normal: np.ndarray,
               inside: np.ndarray) -> shapely.Polygon | None:
     """The section loop that encloses ``inside`` (projected onto the plane), else the nearest one; ``None``
-    when the plane misses the mesh. Of nested loops the innermost enclosing one is taken."""
+    when the plane misses the mesh. Of nested loops the innermost enclosing outline of material is taken:
+    a loop inside an odd number of others bounds a hole (an inner pocket of a scanned surface), not a part."""
     loops, to_plane = section_loops(mesh, origin, normal)
     if not loops:
         return None
     point = shapely.Point(trimesh.transform_points(np.asarray(inside, dtype=float)[None], to_plane)[0, :2])
     enclosing = [p for p in loops if p.contains(point)]
-    if enclosing:
-        return min(enclosing, key=lambda p: p.area)
+    outlines = [p for p in enclosing
+                if sum(q is not p and q.contains(p) for q in loops) % 2 == 0]
+    if outlines or enclosing:
+        return min(outlines or enclosing, key=lambda p: p.area)
     return min(loops, key=lambda p: p.distance(point))
 
 
