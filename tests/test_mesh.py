@@ -145,7 +145,8 @@ def held_out_psnr(avatar: Path, capture, session: Path, names: list[str], transf
     renderer = sized(cam0.width, cam0.height)
     for name in names:
         cam = capture.camera(name)
-        lens = pyrender.IntrinsicsCamera(cam.K[0, 0], cam.K[1, 1], cam.K[0, 2], cam.K[1, 2], 0.05, 20.0)
+        # pyrender puts pixel centres at +0.5 where OpenCV (the photos) puts them at integers.
+        lens = pyrender.IntrinsicsCamera(cam.K[0, 0], cam.K[1, 1], cam.K[0, 2] + 0.5, cam.K[1, 2] + 0.5, 0.05, 20.0)
         node = scene.add(lens, pose=transform @ cam.c2w @ np.diag([1.0, -1.0, -1.0, 1.0]))
         rgb, _ = renderer.render(scene, flags=pyrender.RenderFlags.FLAT)
         scene.remove_node(node)
