@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from twinkit.core.errors import InputError
 
 pytest.importorskip("igl")
 pytest.importorskip("robust_laplacian")
@@ -112,3 +113,11 @@ def test_posed_splats_cover_the_posed_mesh(rigged, bound, captured_ious, name):
     for view, iou in ious.items():
         assert iou >= captured_ious[view] - 0.02, f"{name} {view}: {iou:.3f} vs {captured_ious[view]:.3f} unposed"
     assert min(ious.values()) >= MIN_IOU - 0.03, f"{name}: IoU {ious}"
+
+
+def test_an_avatar_without_splats_is_an_input_error(tmp_path):
+    from twinkit.rig.splats import avatar_splats
+
+    with pytest.raises(InputError, match="no splats") as caught:
+        avatar_splats(tmp_path, np.zeros((3, 3)), np.array([[0, 1, 2]]), np.ones((3, 1)))
+    assert caught.value.path == tmp_path / "splats.ply"
