@@ -13,7 +13,8 @@ from pathlib import Path
 import torch
 
 from twinkit.render.imagery.compositing import compose
-from twinkit.render.imagery.images import ImageMaker, Look, png_bytes
+from twinkit.core.atomic import png_bytes
+from twinkit.render.imagery.images import ImageMaker, Look
 from twinkit.render.imagery.outfits import parse_outfit
 from twinkit.render.imagery.requests import camera_requests, pose_requests
 
@@ -35,7 +36,7 @@ def main() -> None:
           f"{len(maker.subject.mesh.vertices)} vertices, {len(maker.subject.faces)} faces")
     runs = []
     for _ in range(args.repeats + 1):  # the first is the warm-up (GL context, texture upload)
-        maker._bodies.clear()  # pose every time, as a batch of different poses would
+        maker._pose = None  # pose every time, as a batch of different poses would
         t0 = time.perf_counter()
         cam = maker.camera(pose, camera_request)
         t1 = time.perf_counter()

@@ -22,6 +22,9 @@ _MODELS = (PINHOLE, OPENCV, OPENCV_FISHEYE)  # OPENCV dist: k1 k2 p1 p2 k3; fish
 
 # Flip between OpenCV camera axes (x right, y down, z forward) and OpenGL/nerfstudio (x right, y up, z back).
 CV_TO_GL = np.diag([1.0, -1.0, -1.0])
+# OpenCV (and so Camera) puts the centre of the top-left pixel at (0, 0); gsplat, Open3D, OpenGL, COLMAP and
+# nerfstudio put it at (0.5, 0.5): their principal points are ours plus this.
+PIXEL_CENTER_SHIFT = 0.5
 
 
 @dataclass
@@ -73,6 +76,13 @@ class Camera:
         return np.linalg.inv(self.w2c)
 
     @property
+    def gl_pose(self) -> np.ndarray:
+        """4x4 camera-to-world matrix in OpenGL camera axes (x right, y up, z back): pyrender's camera pose."""
+        pose = self.c2w
+        pose[:3, :3] = pose[:3, :3] @ CV_TO_GL
+        return pose
+
+    @property
     def P(self) -> np.ndarray:
         """3x4 projection matrix of the undistorted camera, ``K [R | t]``."""
         return self.K @ np.hstack([self.R, self.t[:, None]])
@@ -106,18 +116,34 @@ class Camera:
             out = cv2.undistortPoints(px, self.K, self.dist, P=self.K)
         return out.reshape(-1, 2)
 
-    def undistort_image(self, image: np.ndarray, nearest: bool = False) -> np.ndarray:
-        """``image`` as the distortion-free camera with the same ``K`` and size would see it (OpenCV remap).
+    @property
+    def half_pixel_K(self) -> np.ndarray:
+        """``K`` for tools whose pixel centres lie at +0.5 (gsplat, Open3D, OpenGL/pyrender)."""
+        K = np.array(self.K, np.float64)
+        K[:2, 2] += PIXEL_CENTER_SHIFT
+        return K
 
-        ``nearest`` keeps label images (masks) binary.
-        """
+    def resample_image(self, image: np.ndarray, target: "Camera", nearest: bool = False) -> np.ndarray:
+        """``image`` (taken by this camera) as the distortion-free ``target`` camera at the same pose sees it,
+        at ``target``'s size; ``nearest`` keeps label images (masks) binary."""
+        u, v = np.meshgrid(np.arange(target.width) + 0.0, np.arange(target.height) + 0.0)
+        rays = np.stack([u.ravel(), v.ravel(), np.ones(u.size)], axis=1) @ np.linalg.inv(target.K).T
+        # Every target pixel mapped through this camera's own model (distortion included).
+        px = self.project((rays - target.t) @ target.R).astype(np.float32).reshape(target.height, target.width, 2)
+        factor = self.width / target.width
+        if factor > 1.5 and not nearest:  # remap has no area filter: shrink first, then map into the small image
+            image = cv2.resize(image, (round(self.width / factor), round(self.height / factor)),
+                               interpolation=cv2.INTER_AREA)
+            px = (px + 0.5) / factor - 0.5
+        interpolation = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
+        return cv2.remap(image, px[..., 0], px[..., 1], interpolation, borderMode=cv2.BORDER_CONSTANT)
+
+    def undistort_image(self, image: np.ndarray, nearest: bool = False) -> np.ndarray:
+        """``image`` as the distortion-free camera with the same ``K`` and size would see it."""
         if not np.any(self.dist):
             return image
-        size = (self.width, self.height)
-        init = cv2.fisheye.initUndistortRectifyMap if self.model == OPENCV_FISHEYE else cv2.initUndistortRectifyMap
-        maps = init(self.K, self.dist, np.eye(3), self.K, size, cv2.CV_32FC1)
-        return cv2.remap(image, *maps, interpolation=cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_CONSTANT)
+        ideal = Camera(self.name, self.width, self.height, self.K, self.R, self.t, model=PINHOLE)
+        return self.resample_image(image, ideal, nearest)
 
     def scaled(self, width: int, height: int) -> "Camera":
         """The same camera for images resized to ``width`` x ``height`` (pixel centres at integers: a

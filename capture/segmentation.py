@@ -1,9 +1,10 @@
 """Person masks per view, cleaned and edge-refined.
 
 With a clean background plate: MediaPipe selfie segmentation on a crop around the person, fused with the
-colour difference to the plate, its outline pixels then decided by coverage (capture/matting.py). Without one: the segmentation MediaPipe Pose outputs with the subject's
-pose (a mask of that one person, unlike the selfie model's "every person-like pixel"), on a crop around the
-subject, kept only where it touches the subject's own landmarks.
+colour difference to the plate, its outline pixels then decided by coverage (capture/matting.py). Without
+one: the segmentation MediaPipe Pose outputs with the subject's pose (a mask of that one person, unlike the
+selfie model's "every person-like pixel"), on a crop around the subject, kept only where it touches the
+subject's own landmarks.
 """
 
 from __future__ import annotations

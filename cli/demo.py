@@ -89,11 +89,11 @@ def demo(out: Path, seed: int, cameras: int, size: int, device: str, overwrite: 
                 [parse_outfit("base"), parse_outfit("tshirt:M,trousers:M")])
     renders = render_grid(avatar, out / "renders", jobs, Look(size=512),
                           lambda staged, final: shop.publish_image(grant, staged, final, command),
-                          marks={"licensee": shop.licensee, "use": shop.use}, overwrite=True, twin_id=twin_id)
+                          marks=shop.marks, overwrite=True, twin_id=twin_id)
     info("[9/9] fitting a t-shirt in S, M and L")
     fitting = requests["fit-testing"]
     fit_report = make_fit_report(avatar, ["tshirt"], ["S", "M", "L"], out / "fit", rights=fitting,
-                             grant=fitting.authorize(twin_id), command=command, overwrite=True)
+                                 grant=fitting.authorize(twin_id), command=command, overwrite=True)
 
     quality = capture_quality(session, capture)
     metrics = json.loads((avatar / "metrics.json").read_text())

@@ -27,10 +27,10 @@ def demo_registry(out: Path, avatar: Path) -> dict[str, LicensedRequest]:
     start = now() - timedelta(minutes=1)
     end = start + timedelta(days=365)
     owner = registry.add_owner(db, "Virtual person (twinkit demo)", None)
-    registry.record_consent(db, avatar, owner.id, registry.ConsentTerms(
+    consent = registry.record_consent(db, avatar, owner.id, registry.ConsentTerms(
         uses=USES, territories=[WORLD], starts_at=start, ends_at=end, currency="EUR", min_fee_per_image=0,
         min_fee_per_day=0, terms="demo: a simulated person, no fee", document_sha256="0" * 64))
-    grant_licence(db, registry.twin_id_of(avatar)[0], LicenceTerms(
+    grant_licence(db, consent.twin_id, LicenceTerms(
         licensee=LICENSEE, uses=USES, territories=[WORLD], starts_at=start, ends_at=end, currency="EUR",
         fee_per_image=0, fee_per_day=0))
     return {use: LicensedRequest(url, LICENSEE, use, BadgeOptions(), None, territories=(WORLD,)) for use in USES}

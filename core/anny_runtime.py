@@ -7,6 +7,8 @@ module lazily, inside the functions that need a body.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from twinkit.core.quiet import native_output_silenced
 
 with native_output_silenced():  # anny initialises warp at import, which prints a banner natively
@@ -15,8 +17,10 @@ with native_output_silenced():  # anny initialises warp at import, which prints 
 __all__ = ["anny"]
 
 
+@lru_cache(maxsize=1)
 def load_model() -> "anny.models.phenotype.Anny":
-    """A new anny model (rig "anny", CPU), warmed up by one forward pass with the native output silenced.
+    """The process's one anny model (rig "anny", CPU; every stage shares it, treat it as read-only), warmed
+    up by one forward pass with the native output silenced.
 
     The first call on a machine builds anny's cache (about 2 minutes, ~800 MB under ``ANNY_CACHE_DIR``).
     """

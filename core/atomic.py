@@ -62,8 +62,9 @@ def staging_dir(final: str | Path) -> Path:
     return final.with_name(final.name + ".partial")
 
 
-def prepare_output(final: str | Path, *, overwrite: bool) -> Path:
-    """Check that ``final`` may be written and return its (created) staging folder.
+def prepare_output(final: str | Path, *, overwrite: bool, fresh: bool = False) -> Path:
+    """Check that ``final`` may be written and return its (created) staging folder, emptied first when
+    ``fresh`` (a job that never resumes from an interrupted run's pieces).
 
     Raises :class:`InputError` if ``final`` exists and ``overwrite`` is false, or if the parent folder
     cannot be written.
@@ -79,6 +80,8 @@ def prepare_output(final: str | Path, *, overwrite: bool) -> Path:
     if not os.access(parent, os.W_OK):
         raise InputError("output folder is not writable", parent)
     stage = staging_dir(final)
+    if fresh:
+        remove(stage)
     stage.mkdir(exist_ok=True)
     return stage
 
@@ -132,10 +135,13 @@ def commit_output(final: str | Path) -> Path:
     return final
 
 
+def png_bytes(image: np.ndarray | Image.Image) -> bytes:
+    """PNG encoding (deterministic) of an image: uint8 array, HxW or HxWxC, or a PIL image."""
+    buf = io.BytesIO()
+    (Image.fromarray(image) if isinstance(image, np.ndarray) else image).save(buf, format="PNG", compress_level=3)
+    return buf.getvalue()
+
+
 def write_png(path: str | Path, image: np.ndarray | Image.Image) -> None:
     """Atomically write an image (uint8 array, HxW or HxWxC, or a PIL image) as PNG."""
-    if isinstance(image, np.ndarray):
-        image = Image.fromarray(image)
-    buf = io.BytesIO()
-    image.save(buf, format="PNG", compress_level=3)
-    write_bytes(path, buf.getvalue())
+    write_bytes(path, png_bytes(image))

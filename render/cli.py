@@ -33,16 +33,13 @@ def measure(avatar_dir: Path, mesh_name: str | None, output: Path | None, rights
     from twinkit.core.errors import InputError
     from twinkit.core.manifest import command_line
     from twinkit.render.measure import format_table, measure_avatar, write_measurements
-    from twinkit.rights.errors import RightsError
     from twinkit.rights.registry import twin_id_of
 
     if output is None and rights is not None:
         raise InputError("--licensee and --use are for a measurement report delivered with -o REPORT.json")
     grant = None
     if output is not None:
-        rights = require_licence(rights, "a measurement report (-o)")
-        if rights.use != MEASUREMENT_USE:
-            raise RightsError(f"a measurement report is {MEASUREMENT_USE} use, not {rights.use}", output)
+        rights = require_licence(rights, "a measurement report (-o)", use=MEASUREMENT_USE)
         grant = rights.authorize(twin_id_of(avatar_dir)[0])
     document = measure_avatar(avatar_dir, mesh_name)
     path = write_measurements(avatar_dir, document)

@@ -68,10 +68,8 @@ def render(avatar_dir: Path, out: Path, poses: tuple[str, ...], bvh: Path | None
     grant = rights.authorize(twin_id)
     command = command_line()
     look = Look(size, lighting, background, renderer, device)
-    marks = {"licensee": rights.licensee, "use": rights.use, "badge": rights.badge.to_dict(),
-             "signed": rights.signer is not None}
     result = render_grid(avatar_dir, out, plan(pose_list, camera_list, outfit_list), look,
                          lambda staged, final: rights.publish_image(grant, staged, final, command),
-                         marks=marks, overwrite=overwrite, twin_id=twin_id)
+                         marks=rights.marks, overwrite=overwrite, twin_id=twin_id)
     info(f"rendered {len(result.rendered)} image(s), skipped {len(result.skipped)} already finished "
          f"-> {out} (contact sheet {result.contact_sheet.name})")

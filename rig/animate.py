@@ -9,13 +9,10 @@ import numpy as np
 
 from twinkit.core.errors import InputError
 from twinkit.core.progress import detail, warn
-from twinkit.rig.avatar import MAX_INFLUENCES, avatar_gltf_frame, avatar_rig
+from twinkit.rig.avatar import avatar_gltf_frame, avatar_rig, write_avatar_glb
 from twinkit.rig.bvh import Bvh, read_bvh
-from twinkit.rig.gltf import export_glb
-from twinkit.rig.posing import rest_vertices
 from twinkit.rig.retarget import RetargetedMotion, joint_steps, max_step_bound, motion_clip, retarget
-from twinkit.rig.skeleton import Pose, Skeleton, skeleton_from_body_json
-from twinkit.rig.weights import limit_weights
+from twinkit.rig.skeleton import Pose, Skeleton
 
 
 def parse_frames(text: str) -> slice:
@@ -38,11 +35,6 @@ def select_frames(motion: Bvh, frames: slice, path: str | Path) -> Bvh:
     return motion.frames(start, stop)
 
 
-def retarget_file(motion_path: str | Path, skeleton: Skeleton, frames: slice = slice(None)) -> RetargetedMotion:
-    """The BVH file's ``frames`` retargeted onto ``skeleton`` (see :func:`retarget_checked`)."""
-    return retarget_checked(select_frames(read_bvh(motion_path), frames, motion_path), skeleton, motion_path)
-
-
 def retarget_checked(motion: Bvh, skeleton: Skeleton, motion_path: str | Path) -> RetargetedMotion:
     """``motion`` (read from ``motion_path``) retargeted onto ``skeleton``; warns when a joint turns
     implausibly fast between frames (a flip or a jump in the data)."""
@@ -61,7 +53,8 @@ def retarget_checked(motion: Bvh, skeleton: Skeleton, motion_path: str | Path) -
 def bvh_pose(motion_path: str | Path, skeleton: Skeleton, frame: int) -> tuple[Pose, np.ndarray]:
     """``(pose, root displacement in the world frame)`` of the BVH file's frame ``frame`` on ``skeleton``,
     standing where the avatar stands (only its height above the floor follows the motion)."""
-    motion = retarget_file(motion_path, skeleton, slice(frame, frame + 1))
+    selected = select_frames(read_bvh(motion_path), slice(frame, frame + 1), motion_path)
+    motion = retarget_checked(selected, skeleton, motion_path)
     return motion.pose(0), motion.translations[0]
 
 
@@ -69,12 +62,10 @@ def animate_avatar(avatar_dir: str | Path, motion_path: str | Path, out: str | P
                    name: str | None = None) -> RetargetedMotion:
     """Write ``out``: ``avatar_dir``'s rigged GLB (as `twin rig build` makes it) with the BVH motion's
     ``frames`` as an animation clip ``name`` (default: the BVH file's name)."""
-    avatar_dir = Path(avatar_dir)
-    motion = retarget_file(motion_path, skeleton_from_body_json(avatar_dir / "body.json"), frames)
+    selected = select_frames(read_bvh(motion_path), frames, motion_path)  # a bad motion fails before the rig
     skeleton, mesh, transfer = avatar_rig(avatar_dir)
+    motion = retarget_checked(selected, skeleton, motion_path)
     to_gltf = avatar_gltf_frame(avatar_dir, skeleton)
-    indices, weights = limit_weights(transfer.weights, MAX_INFLUENCES)
     clip = motion_clip(name or Path(motion_path).stem, motion, skeleton, to_gltf)
-    export_glb(out, rest_vertices(mesh.vertices, transfer.weights, skeleton), mesh.faces, indices, weights,
-               skeleton, to_gltf, uv=mesh.uv, texture_png=mesh.texture_png, animations=[clip])
+    write_avatar_glb(out, skeleton, mesh, transfer, to_gltf, animations=[clip])
     return motion

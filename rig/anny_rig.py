@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -14,7 +13,6 @@ if TYPE_CHECKING:
     import torch
 
 
-@lru_cache(maxsize=1)
 def _model():
     from twinkit.core.anny_runtime import load_model  # heavy (torch, warp): only when rigging
 
@@ -49,30 +47,26 @@ class AnnyRig:
 
     def bone_heads(self, pose: dict[str, torch.Tensor]) -> torch.Tensor:
         """Differentiable (J, 3) bone heads (anny frame) for a pose of rotation-vector tensors (3,)."""
-        import roma
-        import torch
-
-        model = _model()
-        deltas = {}
-        for bone, rotvec in pose.items():
-            rotation = roma.rotvec_to_rotmat(rotvec.to(model.dtype))
-            deltas[bone] = torch.cat([torch.cat([rotation, torch.zeros(3, 1, dtype=model.dtype)], 1),
-                                      torch.eye(4, dtype=model.dtype)[3:]], 0)[None]
-        return model(deltas, phenotype_kwargs=self.phenotype)["bone_poses"][0, :, :3, 3]
+        return _model()(_deltas(pose), phenotype_kwargs=self.phenotype)["bone_poses"][0, :, :3, 3]
 
     def _forward(self, pose: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        import roma
         import torch
 
-        model = _model()
         unknown = sorted(set(pose) - set(self.names))
         if unknown:
             raise InputError(f"unknown anny bone(s) {', '.join(unknown)}")
-        deltas = {}
-        for bone, rotvec in pose.items():
-            delta = torch.eye(4, dtype=model.dtype)
-            delta[:3, :3] = roma.rotvec_to_rotmat(torch.as_tensor(np.asarray(rotvec, dtype=np.float64)))
-            deltas[bone] = delta[None]
+        deltas = _deltas({bone: torch.as_tensor(np.asarray(v, dtype=np.float64)) for bone, v in pose.items()})
         with torch.no_grad():
-            out = model(deltas or None, phenotype_kwargs=self.phenotype)
+            out = _model()(deltas or None, phenotype_kwargs=self.phenotype)
         return tuple(out[k][0].numpy().astype(np.float64) for k in ("vertices", "bone_poses", "rest_bone_poses"))
+
+
+def _deltas(pose: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """anny's per-bone (1, 4, 4) pose deltas from rotation-vector tensors (differentiable)."""
+    import roma
+    import torch
+
+    dtype = _model().dtype
+    still = torch.zeros(3, dtype=dtype)
+    return {bone: roma.Rigid(roma.rotvec_to_rotmat(rotvec.to(dtype)), still).to_homogeneous()[None]
+            for bone, rotvec in pose.items()}

@@ -13,7 +13,7 @@ from twinkit.core.atomic import write_json
 from twinkit.core.manifest import Manifest
 from twinkit.core.meshes import load_mesh
 from twinkit.core.progress import detail, warn
-from twinkit.rig.gltf import export_glb
+from twinkit.rig.gltf import Clip, export_glb
 from twinkit.rig.posing import rest_vertices
 from twinkit.rig.skeleton import Skeleton, skeleton_from_body_json
 from twinkit.rig.skin_cache import SKIN_WEIGHTS, read_transfer, transfer_key, write_transfer
@@ -87,17 +87,35 @@ def avatar_rig(avatar_dir: str | Path, options: TransferOptions | None = None
     stored in ``skin_weights.npz`` by :func:`rig_avatar` when they were computed from the same files and
     options, else computed afresh."""
     avatar_dir = Path(avatar_dir)
+    skeleton, mesh, transfer, _, _ = _rig_parts(avatar_dir, Manifest.read(avatar_dir, kind="avatar"),
+                                                options or TransferOptions())
+    return skeleton, mesh, transfer
+
+
+def _rig_parts(avatar_dir: Path, manifest: Manifest, options: TransferOptions
+               ) -> tuple[Skeleton, AvatarMesh, Transfer, np.ndarray, dict[str, str]]:
+    """:func:`avatar_rig`'s skeleton, mesh and transfer, with the glTF frame and the transfer's
+    :func:`~twinkit.rig.skin_cache.transfer_key`."""
     skeleton = skeleton_from_body_json(avatar_dir / "body.json")
-    to_gltf = _gltf_frame(Manifest.read(avatar_dir, kind="avatar"), skeleton)
+    to_gltf = _gltf_frame(manifest, skeleton)
     mesh = read_avatar_mesh(avatar_dir, to_gltf)
-    options = options or TransferOptions()
-    transfer = read_transfer(avatar_dir / SKIN_WEIGHTS, transfer_key(avatar_dir, mesh.source, to_gltf, options))
+    key = transfer_key(avatar_dir, mesh.source, to_gltf, options)
+    transfer = read_transfer(avatar_dir / SKIN_WEIGHTS, key)
     if transfer is None:
         transfer = transfer_weights(skeleton.body(skeleton.bind_pose), skeleton.rig.faces, skeleton.rig.weights,
                                     mesh.vertices, mesh.faces, options)
     detail(f"skin weights: {100 * transfer.matched.mean():.1f}% of {len(mesh.vertices)} vertices matched, "
            "the rest inpainted")
-    return skeleton, mesh, transfer
+    return skeleton, mesh, transfer, to_gltf, key
+
+
+def write_avatar_glb(path: str | Path, skeleton: Skeleton, mesh: AvatarMesh, transfer: Transfer,
+                     to_gltf: np.ndarray, animations: list[Clip] | None = None) -> None:
+    """Atomically write the rigged GLB of ``mesh`` (in the rest pose, at most :data:`MAX_INFLUENCES` weights
+    per vertex, in the glTF frame ``to_gltf``) with the animation clips ``animations``."""
+    indices, weights = limit_weights(transfer.weights, MAX_INFLUENCES)
+    export_glb(path, rest_vertices(mesh.vertices, transfer.weights, skeleton), mesh.faces, indices, weights,
+               skeleton, to_gltf, uv=mesh.uv, texture_png=mesh.texture_png, animations=animations)
 
 
 def rig_avatar(avatar_dir: str | Path, options: TransferOptions | None = None) -> Path:
@@ -106,14 +124,10 @@ def rig_avatar(avatar_dir: str | Path, options: TransferOptions | None = None) -
     ``avatar.glb``."""
     avatar_dir = Path(avatar_dir)
     manifest = Manifest.read(avatar_dir, kind="avatar")
-    skeleton, mesh, transfer = avatar_rig(avatar_dir, options)
-    to_gltf = _gltf_frame(manifest, skeleton)
-    write_transfer(avatar_dir / SKIN_WEIGHTS, transfer,
-                   transfer_key(avatar_dir, mesh.source, to_gltf, options or TransferOptions()))
-    indices, weights = limit_weights(transfer.weights, MAX_INFLUENCES)
-    rest = rest_vertices(mesh.vertices, transfer.weights, skeleton)
+    skeleton, mesh, transfer, to_gltf, key = _rig_parts(avatar_dir, manifest, options or TransferOptions())
+    write_transfer(avatar_dir / SKIN_WEIGHTS, transfer, key)
     glb = avatar_dir / AVATAR_GLB
-    export_glb(glb, rest, mesh.faces, indices, weights, skeleton, to_gltf, uv=mesh.uv, texture_png=mesh.texture_png)
+    write_avatar_glb(glb, skeleton, mesh, transfer, to_gltf)
     write_json(avatar_dir / RIG_JSON, {
         "rig": "anny",
         "units": "m",

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from twinkit.core.errors import InputError
-from twinkit.reconstruct.splats import Gaussians
+from twinkit.reconstruct.splats import Gaussians, read_ply
 from twinkit.rig.skeleton import Pose, Skeleton
 from twinkit.rig.skinning import Weights, apply, blend_transforms, nearest_rotations
 from twinkit.rig.weights import closest_points, interpolate
@@ -46,8 +46,6 @@ def avatar_splats(avatar_dir: str | Path, vertices: np.ndarray, faces: np.ndarra
     """The splats of an avatar folder (``splats.ply``, captured pose) and their skin weights (N, J), bound to
     the avatar's rigged mesh (``vertices``, ``faces``, per-vertex ``weights`` from
     :func:`twinkit.rig.avatar.avatar_rig`) so that :func:`pose_splats` moves them with it."""
-    from twinkit.reconstruct.splats import read_ply
-
     path = Path(avatar_dir) / "splats.ply"
     if not path.is_file():
         raise InputError("no splats in the avatar folder (reconstruct it with splats)", path)

@@ -35,12 +35,12 @@ def mark_image(source: str | Path, dest: str | Path, grant: "Grant", entry_id: s
     dest = Path(dest)
     mime = mime_type(dest)
     try:
-        with Image.open(source) as opened:
-            image = draw_badge(opened, badge) if badge.enabled else opened.convert("RGBA" if "A" in opened.getbands() else "RGB")
+        with Image.open(source) as opened:  # only PNG keeps a transparent background
+            image = opened.convert("RGBA" if "A" in opened.getbands() and mime == "image/png" else "RGB")
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot read the image ({exc})", source) from None
-    if mime != "image/png":  # only PNG keeps a transparent background
-        image = image.convert("RGB")
+    if badge.enabled:
+        image = draw_badge(image, badge)
     plain = dest.with_name(f".{dest.name}.xmp{dest.suffix}") if signer else dest
     try:
         image.save(plain, format="PNG" if mime == "image/png" else "JPEG", quality=JPEG_QUALITY)

@@ -53,6 +53,13 @@ class LicensedRequest:
     def registry(self) -> Registry:
         return Registry.open(self.db_url)
 
+    @property
+    def marks(self) -> dict[str, object]:
+        """What the marks of an image made for this request say besides its ledger entry (a batch renders
+        again when they change)."""
+        return {"licensee": self.licensee, "use": self.use, "territories": list(self.territories),
+                "badge": self.badge.to_dict() if self.badge.enabled else None, "signed": self.signer is not None}
+
     def authorize(self, twin_id: str) -> Grant:
         """The grant for ``twin_id`` (raises RightsError, exit 3, when not licensed)."""
         return authorize(twin_id, self.licensee, self.use, db=self.registry, territories=self.territories)
@@ -71,11 +78,14 @@ class LicensedRequest:
         return staged_output(grant, dest, command)
 
 
-def require_licence(rights: LicensedRequest | None, what: str) -> LicensedRequest:
-    """``rights``, or a refusal (exit 3) saying that ``what`` needs ``--licensee`` and ``--use``."""
+def require_licence(rights: LicensedRequest | None, what: str, use: str | None = None) -> LicensedRequest:
+    """``rights``, or a refusal (exit 3) saying that ``what`` needs ``--licensee`` and ``--use`` (that
+    ``use`` when given)."""
     if rights is None:
         raise RightsError(f"{what} delivers the twin to a brand: give --licensee and --use (and --db) "
                           "for an active licence")
+    if use is not None and rights.use != use:
+        raise RightsError(f"{what} is {use} use, not {rights.use}")
     return rights
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
@@ -75,8 +74,9 @@ def monthly_report(db: Registry, month: str, owner_id: str | None = None) -> lis
             licences = licences.where(Twin.owner_id == owner_id)
         for row in session.execute(rows).scalars():
             entry = line(row.owner_id, row.licensee, row.currency)
-            entry.uses = dict(Counter(entry.uses) + Counter({row.use: 1}))
-            entry.territories = dict(Counter(entry.territories) + Counter({territory_key(row.territories): 1}))
+            where = territory_key(row.territories)
+            entry.uses[row.use] = entry.uses.get(row.use, 0) + 1
+            entry.territories[where] = entry.territories.get(where, 0) + 1
             entry.images += 1
             entry.image_fees += row.fee
         for licence, owner in session.execute(licences):

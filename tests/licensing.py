@@ -8,7 +8,6 @@ from pathlib import Path
 from twinkit.rights import registry
 from twinkit.rights.db import Registry
 from twinkit.rights.licences import LicenceTerms, grant_licence
-from twinkit.rights.registry import twin_id_of
 
 LICENSEE = "Brand"
 USE = "marketing"
@@ -22,10 +21,10 @@ def license_twin(folder: Path, db_path: Path, *, licensee: str = LICENSEE, use: 
     db = Registry.open(url)
     start, end = datetime(2026, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC)
     owner = registry.add_owner(db, "Test Model", "model@example.org")
-    registry.record_consent(db, folder, owner.id, registry.ConsentTerms(
+    consent = registry.record_consent(db, folder, owner.id, registry.ConsentTerms(
         uses=["e-commerce", "fit-testing", "marketing"], territories=["FR"], starts_at=start, ends_at=end,
         currency="EUR", min_fee_per_image=100, min_fee_per_day=0, terms="test", document_sha256="ab" * 32))
-    twin_id, _ = twin_id_of(folder)
-    grant_licence(db, twin_id, LicenceTerms(licensee=licensee, uses=[use], territories=["FR"], starts_at=start,
-                                            ends_at=end, currency="EUR", fee_per_image=100, fee_per_day=0))
+    grant_licence(db, consent.twin_id, LicenceTerms(licensee=licensee, uses=[use], territories=["FR"],
+                                                    starts_at=start, ends_at=end, currency="EUR",
+                                                    fee_per_image=100, fee_per_day=0))
     return ["--db", url, "--licensee", licensee, "--use", use]

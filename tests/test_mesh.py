@@ -57,7 +57,7 @@ def test_fusion_recovers_two_spheres_without_bridging_them() -> None:
 
 
 def test_undistorted_view_puts_a_point_where_the_pinhole_camera_projects_it() -> None:
-    from twinkit.reconstruct.mesh.views import pinhole, undistort
+    from twinkit.reconstruct.mesh.views import pinhole
 
     R, t = look_at([0.0, -3.0, 1.0], [0.0, 0.0, 1.0], [0, 0, 1])
     lens = Camera("d", 640, 480, [[500, 0, 320], [0, 500, 240], [0, 0, 1]], R, t, [-0.25, 0.08, 0.0, 0.0, 0.0])
@@ -66,7 +66,7 @@ def test_undistorted_view_puts_a_point_where_the_pinhole_camera_projects_it() ->
     u, v = np.round(lens.project(point)[0]).astype(int)
     image[v - 2:v + 3, u - 2:u + 3] = 255
     ideal = pinhole(lens, 320)
-    out = undistort(image, lens, ideal)
+    out = lens.resample_image(image, ideal)
     rows, cols = np.nonzero(out > 64)
     expected = ideal.project(point)[0]
     assert np.hypot(cols.mean() - expected[0], rows.mean() - expected[1]) < 0.5  # pixels
@@ -145,9 +145,9 @@ def held_out_psnr(avatar: Path, capture, session: Path, names: list[str], transf
     renderer = sized(cam0.width, cam0.height)
     for name in names:
         cam = capture.camera(name)
-        # pyrender puts pixel centres at +0.5 where OpenCV (the photos) puts them at integers.
-        lens = pyrender.IntrinsicsCamera(cam.K[0, 0], cam.K[1, 1], cam.K[0, 2] + 0.5, cam.K[1, 2] + 0.5, 0.05, 20.0)
-        node = scene.add(lens, pose=transform @ cam.c2w @ np.diag([1.0, -1.0, -1.0, 1.0]))
+        K = cam.half_pixel_K  # pyrender puts pixel centres at +0.5 where OpenCV (the photos) puts them at integers
+        lens = pyrender.IntrinsicsCamera(K[0, 0], K[1, 1], K[0, 2], K[1, 2], 0.05, 20.0)
+        node = scene.add(lens, pose=transform @ cam.gl_pose)
         rgb, _ = renderer.render(scene, flags=pyrender.RenderFlags.FLAT)
         scene.remove_node(node)
         photo = read_image(capture.image_path(name, 0)).astype(np.float64)

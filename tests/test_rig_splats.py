@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from twinkit.core.errors import InputError
+from twinkit.reconstruct.bodyfit.quality import body_mask
 
 pytest.importorskip("igl")
 pytest.importorskip("robust_laplacian")
@@ -34,20 +35,6 @@ def _cameras(points: np.ndarray, front: np.ndarray, up: np.ndarray) -> dict:
         f = 0.9 * (SIZE / 2) / extent
         out[name] = Camera(name, SIZE, SIZE, np.array([[f, 0, SIZE / 2], [0, f, SIZE / 2], [0, 0, 1]]), R, t)
     return out
-
-
-def _silhouette(vertices: np.ndarray, faces: np.ndarray, camera) -> np.ndarray:
-    """The mesh's silhouette: every projected triangle filled (exact for a pinhole camera, no depth needed);
-    pixel centres at integers (OpenCV's; camera_tensors shifts the rasterizer's principal point to match)."""
-    import cv2
-
-    cam = vertices @ camera.R.T + camera.t
-    uv = cam[:, :2] / cam[:, 2:] * np.diag(camera.K)[:2] + camera.K[:2, 2]
-    fixed = np.round(uv[faces] * 16).astype(np.int32)  # 4 bits of sub-pixel precision
-    mask = np.zeros((camera.height, camera.width), np.uint8)
-    for triangle in fixed:
-        cv2.fillConvexPoly(mask, triangle, 1, lineType=cv2.LINE_8, shift=4)
-    return mask.astype(bool)
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +72,7 @@ def _ious(rigged, bound, pose) -> dict[str, float]:
         alpha = rasterize(splats.to(dtype=torch.float32), viewmats, Ks, SIZE, SIZE).alpha[..., 0].numpy()
     ious = {}
     for (view, camera), a in zip(cameras.items(), alpha):
-        covered, silhouette = a > 0.5, _silhouette(vertices, mesh.faces, camera)
+        covered, silhouette = a > 0.5, body_mask(camera, vertices, mesh.faces)
         ious[view] = float((covered & silhouette).sum() / (covered | silhouette).sum())
     return ious
 

@@ -10,7 +10,9 @@ Pixel convention: OpenCV puts the centre of the top-left pixel at (0, 0); COLMAP
 
 from pathlib import PurePosixPath
 
-PIXEL_CENTER_SHIFT = 0.5
+from twinkit.capture.cameras import PIXEL_CENTER_SHIFT
+
+__all__ = ["PIXEL_CENTER_SHIFT", "camera_names"]
 
 _IMAGE_FOLDERS = ("images", "frames", "rgb")  # folders holding all cameras' images, not one camera's
 

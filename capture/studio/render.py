@@ -18,10 +18,10 @@ import numpy as np
 import pyrender
 import trimesh
 
-from twinkit.capture.cameras import CV_TO_GL, Camera
+from twinkit.capture.cameras import PIXEL_CENTER_SHIFT, Camera
 from twinkit.capture.studio.body import Body
 from twinkit.capture.studio.set import studio_set
-from twinkit.core.offscreen import offscreen
+from twinkit.core.offscreen import offscreen, sized
 
 _ZNEAR, _ZFAR = 0.05, 40.0
 
@@ -141,13 +141,10 @@ class StudioRenderer:
         """Put ``camera`` in the scene; ``shift`` (px) moves the principal point (see ``_depth_sample_shift``)."""
         if self._camera_node is not None:
             self.scene.remove_node(self._camera_node)
-        # pyrender puts pixel centres at +0.5 where OpenCV puts them at integers.
-        cam = pyrender.IntrinsicsCamera(lens.K[0, 0], lens.K[1, 1], lens.K[0, 2] + 0.5 + shift[0],
-                                        lens.K[1, 2] + 0.5 + shift[1], znear=_ZNEAR, zfar=_ZFAR)
-        pose = camera.c2w
-        pose[:3, :3] = pose[:3, :3] @ CV_TO_GL
-        self._camera_node = self.scene.add(cam, pose=pose)
-        self._renderer.viewport_width, self._renderer.viewport_height = lens.width, lens.height
+        centre = lens.K[:2, 2] + PIXEL_CENTER_SHIFT + shift  # pyrender puts pixel centres at +0.5
+        cam = pyrender.IntrinsicsCamera(lens.K[0, 0], lens.K[1, 1], centre[0], centre[1], znear=_ZNEAR, zfar=_ZFAR)
+        self._camera_node = self.scene.add(cam, pose=camera.gl_pose)
+        sized(lens.width, lens.height)
 
 
 def _depth_sample_shift(renderer: pyrender.OffscreenRenderer) -> np.ndarray:

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import shutil
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -94,8 +93,7 @@ def simulate(out: str | Path, options: StudioOptions, overwrite: bool = False) -
     """Render a virtual studio session into ``out`` (staged, then moved into place); returns ``out``."""
     if options.format not in FORMATS:
         raise ValueError(f"unknown format {options.format!r}; choose from {', '.join(FORMATS)}")
-    stage = prepare_output(out, overwrite=overwrite)
-    shutil.rmtree(stage)  # a simulation is cheap to redo: never mix pieces of two different runs
+    stage = prepare_output(out, overwrite=overwrite, fresh=True)  # cheap to redo: never mix two runs' pieces
     gt = stage / "gt"
     (gt / "masks").mkdir(parents=True)
     body_seq, look_seq, set_seq, bystander_seq, motion_seq, sync_seq = np.random.SeedSequence(options.seed).spawn(6)

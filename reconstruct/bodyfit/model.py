@@ -56,11 +56,9 @@ class AnnyBody:
     """The anny model with its COCO keypoint regressor and anthropometry, evaluated from a :class:`BodyState`."""
 
     def __init__(self) -> None:
-        from twinkit.core.anny_runtime import anny, load_model  # heavy (torch, warp): only when fitting
+        from twinkit.capture.studio.body import anny_model  # heavy (torch, warp): only when fitting
 
-        self.model = load_model()
-        self.regressor = anny.KeypointsRegressor.coco(self.model)
-        self.anthropometry = anny.Anthropometry(self.model)
+        self.model, self.regressor, self.anthropometry = anny_model()
         self.keypoint_names: list[str] = list(self.regressor.labels)
         self.faces = self.model.faces.numpy().astype(np.int64)
 

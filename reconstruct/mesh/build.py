@@ -76,7 +76,8 @@ def build_mesh(capture: Capture, gaussians: Gaussians, out_dir: str | Path,
     photos = load_views(capture, options.frame, options.photo_size, options.cameras)
     outline: dict[str, float] = {}
     if options.outline_iterations > 0:
-        mesh, outline = refine_to_silhouettes(mesh, photos, SilhouetteOptions(iterations=options.outline_iterations))
+        mesh, outline = refine_to_silhouettes(mesh, photos,
+                                              SilhouetteOptions(iterations=options.outline_iterations))
         mesh = flatten_below(mesh, capture.up, feet)
         lap("outline")
     split, source = unwrap(mesh, options.texture_size)

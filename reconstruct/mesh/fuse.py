@@ -8,7 +8,6 @@ import trimesh
 
 from twinkit.capture.cameras import Camera
 from twinkit.core.errors import QualityError
-from twinkit.reconstruct.mesh.views import open3d_intrinsics
 
 
 def fuse_depth(cameras: list[Camera], depths: np.ndarray, alphas: np.ndarray, masks: np.ndarray | None = None,
@@ -34,7 +33,7 @@ def fuse_depth(cameras: list[Camera], depths: np.ndarray, alphas: np.ndarray, ma
     def image(values: np.ndarray) -> o3d.t.geometry.Image:
         return o3d.t.geometry.Image(values.astype(np.float32))
 
-    intrinsics = [o3d.core.Tensor(open3d_intrinsics(cam), o3d.core.float64) for cam in cameras]
+    intrinsics = [o3d.core.Tensor(cam.half_pixel_K, o3d.core.float64) for cam in cameras]
     extrinsics = [o3d.core.Tensor(cam.w2c, o3d.core.float64) for cam in cameras]
     # Allocate voxel blocks around the subject's surface as seen by every camera ...
     blocks = np.unique(np.concatenate([

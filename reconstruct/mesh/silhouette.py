@@ -47,10 +47,11 @@ def signed_distance_px(mask: np.ndarray) -> np.ndarray:
     return np.where(mask, -inside, outside).astype(np.float32)
 
 
-def outline_residuals(mesh: trimesh.Trimesh, normals: np.ndarray, view: View, scene: o3d.t.geometry.RaycastingScene,
-                      options: SilhouetteOptions) -> tuple[np.ndarray, np.ndarray]:
+def outline_residuals(mesh: trimesh.Trimesh, normals: np.ndarray, view: View, mask_sdf_px: np.ndarray,
+                      scene: o3d.t.geometry.RaycastingScene, options: SilhouetteOptions
+                      ) -> tuple[np.ndarray, np.ndarray]:
     """Rim vertices of ``mesh`` in ``view`` and how far (metres, + outward) each should move along its normal
-    to put the mesh's outline on the mask's."""
+    to put the mesh's outline on the mask's (``mask_sdf_px``: :func:`signed_distance_px` of the view's mask)."""
     cam = view.camera
     silhouette = np.isfinite(scene.cast_rays(pixel_rays(cam))["t_hit"].numpy())
     local = cam.to_camera(np.asarray(mesh.vertices))
@@ -63,7 +64,7 @@ def outline_residuals(mesh: trimesh.Trimesh, normals: np.ndarray, view: View, sc
     coords = uv[:, ::-1].T  # map_coordinates wants (row, column)
     mesh_sdf = map_coordinates(signed_distance_px(silhouette), coords, order=1, mode="nearest")
     rim = inside & (cosine < options.rim_cosine) & (np.abs(mesh_sdf) < options.rim_pixels)
-    mask_sdf = map_coordinates(signed_distance_px(view.mask), coords, order=1, mode="nearest")
+    mask_sdf = map_coordinates(mask_sdf_px, coords, order=1, mode="nearest")
     # The mask outline lies mask_sdf - mesh_sdf px beyond the mesh outline (along the outward image normal);
     # one pixel at depth z spans z / f metres, and a rim normal lies (almost) in the image plane.
     focal = 0.5 * (cam.K[0, 0] + cam.K[1, 1])
@@ -98,9 +99,10 @@ def smooth_field(mesh: trimesh.Trimesh, target: np.ndarray, weight: np.ndarray, 
 def refine_to_silhouettes(mesh: trimesh.Trimesh, views: list[View],
                           options: SilhouetteOptions | None = None) -> tuple[trimesh.Trimesh, dict[str, float]]:
     """A copy of ``mesh`` (capture world, metres) whose outlines match the subject masks of ``views``
-    (undistorted pinhole views of one frame), and figures: the mean residual (mm, + when the mesh lies inside the outlines) before and after and
-    the fraction of vertices that had direct evidence."""
+    (undistorted pinhole views of one frame), and figures: the mean residual (mm, + when the mesh lies inside
+    the outlines) before and after and the fraction of vertices that had direct evidence."""
     options = options or SilhouetteOptions()
+    mask_sdfs = [signed_distance_px(view.mask) for view in views]  # the masks stay; the mesh moves
     refined = mesh.copy()
     figures: dict[str, float] = {}
     for step in range(options.iterations + 1):
@@ -108,7 +110,7 @@ def refine_to_silhouettes(mesh: trimesh.Trimesh, views: list[View],
         scene = o3d.t.geometry.RaycastingScene()
         scene.add_triangles(o3d.core.Tensor(np.asarray(refined.vertices, np.float32)),
                             o3d.core.Tensor(np.asarray(refined.faces, np.uint32)))
-        found = [outline_residuals(refined, normals, view, scene, options) for view in views]
+        found = [outline_residuals(refined, normals, view, sdf, scene, options) for view, sdf in zip(views, mask_sdfs)]
         index = np.concatenate([f[0] for f in found])
         offset = np.concatenate([f[1] for f in found])
         keep = np.abs(offset) <= options.max_offset

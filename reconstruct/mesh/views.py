@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 import open3d as o3d
 
 from twinkit.capture.cameras import PINHOLE, Camera
-from twinkit.capture.formats import PIXEL_CENTER_SHIFT
 from twinkit.capture.layout import Capture
 from twinkit.capture.media import read_image
 from twinkit.core.errors import InputError
@@ -34,33 +32,11 @@ def pinhole(camera: Camera, size: int | None = None) -> Camera:
     return ideal.scaled(max(1, round(camera.width * scale)), max(1, round(camera.height * scale)))
 
 
-def open3d_intrinsics(camera: Camera) -> np.ndarray:
-    """``camera``'s 3x3 K for Open3D, whose pixel centres lie at +0.5 where ours (OpenCV's) lie at integers."""
-    K = np.array(camera.K, np.float64)
-    K[:2, 2] += PIXEL_CENTER_SHIFT
-    return K
-
-
 def pixel_rays(camera: Camera) -> o3d.core.Tensor:
     """Open3D rays (H,W,6) through ``camera``'s pixel centres (integer pixel coordinates, OpenCV's
     convention; Open3D's own pinhole rays go through the half-integer ones)."""
     return o3d.t.geometry.RaycastingScene.create_rays_pinhole(
-        o3d.core.Tensor(open3d_intrinsics(camera)), o3d.core.Tensor(camera.w2c), camera.width, camera.height)
-
-
-def undistort(image: np.ndarray, camera: Camera, target: Camera, nearest: bool = False) -> np.ndarray:
-    """Resample ``image`` (taken by ``camera``) into the pinhole camera ``target`` (same pose)."""
-    u, v = np.meshgrid(np.arange(target.width) + 0.0, np.arange(target.height) + 0.0)
-    rays = np.stack([u.ravel(), v.ravel(), np.ones(u.size)], axis=1) @ np.linalg.inv(target.K).T
-    # Map every target pixel through the source camera's own model (Camera.project, i.e. OpenCV's).
-    px = camera.project((rays - target.t) @ target.R).astype(np.float32).reshape(target.height, target.width, 2)
-    factor = camera.width / target.width
-    if factor > 1.5 and not nearest:  # remap has no area filter: shrink first, then map into the small image
-        image = cv2.resize(image, (round(camera.width / factor), round(camera.height / factor)),
-                           interpolation=cv2.INTER_AREA)
-        px = (px + 0.5) / factor - 0.5
-    interpolation = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
-    return cv2.remap(image, px[..., 0], px[..., 1], interpolation, borderMode=cv2.BORDER_CONSTANT)
+        o3d.core.Tensor(camera.half_pixel_K), o3d.core.Tensor(camera.w2c), camera.width, camera.height)
 
 
 def load_views(capture: Capture, frame: int | None = None, size: int | None = None,
@@ -82,5 +58,6 @@ def load_views(capture: Capture, frame: int | None = None, size: int | None = No
         if rgb.shape[:2] != (cam.height, cam.width) or mask.shape[:2] != (cam.height, cam.width):
             raise InputError(f"image size {rgb.shape[1]}x{rgb.shape[0]} does not match camera {cam.name} "
                              f"({cam.width}x{cam.height})", capture.image_path(cam.name, frame))
-        views.append(View(target, undistort(rgb, cam, target), undistort(mask, cam, target, nearest=True) > 127))
+        views.append(View(target, cam.resample_image(rgb, target),
+                          cam.resample_image(mask, target, nearest=True) > 127))
     return views

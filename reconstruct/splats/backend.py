@@ -9,7 +9,6 @@ import torch
 from torch import Tensor
 
 from twinkit.capture.cameras import Camera
-from twinkit.capture.formats import PIXEL_CENTER_SHIFT
 from twinkit.core.errors import InputError
 from twinkit.reconstruct.splats.gaussians import Gaussians
 from twinkit.reconstruct.splats.result import Render
@@ -54,7 +53,5 @@ def camera_tensors(cameras: list[Camera], device: torch.device | str = "cpu",
     if distorted:
         raise InputError(f"cameras {', '.join(distorted)} have lens distortion; undistort them before rasterizing")
     viewmats = torch.as_tensor(np.stack([cam.w2c for cam in cameras]), dtype=dtype, device=device)
-    Ks = np.stack([cam.K for cam in cameras]).astype(np.float64)
-    Ks[:, :2, 2] += PIXEL_CENTER_SHIFT
-    Ks = torch.as_tensor(Ks, dtype=dtype, device=device)
+    Ks = torch.as_tensor(np.stack([cam.half_pixel_K for cam in cameras]), dtype=dtype, device=device)
     return viewmats, Ks

@@ -14,7 +14,8 @@ from twinkit.render.fit.heatmap import Framing
 from twinkit.render.fit.metrics import CONTACT_MM, fit_maps
 from twinkit.render.fit.ranking import Ranked, SizeFit, rank_sizes
 from twinkit.render.fit.regions import region_fits
-from twinkit.render.garments import Dressed, Garment, dress, load_garment
+from twinkit.render.garments import Dressed, Garment, dress_body, load_garment
+from twinkit.render.garments.colliders import BodyCollider
 from twinkit.render.measure.avatar import avatar_up
 from twinkit.rig.skeleton import Pose, skeleton_from_body_json
 
@@ -42,11 +43,11 @@ def size_fits(dressed: Dressed, planes: dict[str, Plane], contact_mm: float = CO
     return out
 
 
-def body_framing(avatar_dir: Path, skeleton, body_vertices: np.ndarray) -> Framing:
-    """The avatar's up axis, facing direction (anny's front, -y, in the world), centre and height."""
-    up = avatar_up(avatar_dir)
+def body_framing(up: np.ndarray, transform: np.ndarray, body_vertices: np.ndarray) -> Framing:
+    """The body's up axis, facing direction (anny's front, -y, mapped by the anny-to-world ``transform``),
+    centre and height."""
     up = up / np.linalg.norm(up)
-    front = skeleton.transform[:3, :3] @ np.array([0.0, -1.0, 0.0])
+    front = transform[:3, :3] @ np.array([0.0, -1.0, 0.0])
     front = front - (front @ up) * up
     heights = body_vertices @ up
     centre = (body_vertices.min(axis=0) + body_vertices.max(axis=0)) / 2
@@ -54,9 +55,9 @@ def body_framing(avatar_dir: Path, skeleton, body_vertices: np.ndarray) -> Frami
 
 
 def load_wardrobe(garments: list[str], sizes: list[str]) -> dict[str, list[Garment]]:
-    """Each size's garments (library names or garment files), inner layers first; raises InputError for an
-    unknown garment or size."""
-    return {size: sorted((load_garment(g, size) for g in garments), key=lambda g: g.layer) for size in sizes}
+    """Each size's garments (library names or garment files); raises InputError for an unknown garment or
+    size."""
+    return {size: [load_garment(g, size) for g in garments] for size in sizes}
 
 
 def analyse_fit(avatar_dir: str | Path, wardrobe: dict[str, list[Garment]], pose: Pose | None = None,
@@ -65,18 +66,16 @@ def analyse_fit(avatar_dir: str | Path, wardrobe: dict[str, list[Garment]], pose
     ``pose`` (None: the rest A-pose), measure every garment and rank its sizes."""
     avatar_dir = Path(avatar_dir)
     skeleton = skeleton_from_body_json(avatar_dir / "body.json")
-    landmarks = pose_landmarks(skeleton, pose or {}, avatar_up(avatar_dir))
+    up = avatar_up(avatar_dir)
+    body = BodyCollider(skeleton.body(pose or {}), skeleton.rig.faces)  # the same body for every size
+    planes = measurement_planes(trimesh.Trimesh(body.vertices, body.faces, process=False),
+                                pose_landmarks(skeleton, pose or {}, up))
     fits: dict[str, dict[str, SizeFit]] = {}
     dressed_by_size: dict[str, Dressed] = {}
-    planes: dict[str, Plane] | None = None
     for size, chosen in progress(wardrobe.items(), desc="fit", total=len(wardrobe), unit="size"):
-        dressed = dress(avatar_dir, chosen, pose)
-        if planes is None:  # the body is the same for every size
-            planes = measurement_planes(trimesh.Trimesh(dressed.body_vertices, dressed.body_faces, process=False),
-                                        landmarks)
+        dressed = dress_body(body, skeleton.transform[:3, 2], chosen)
         dressed_by_size[size] = dressed
         for fit in size_fits(dressed, planes, contact_mm):
             fits.setdefault(fit.garment, {})[size] = fit
     rankings = {name: rank_sizes(list(by_size.values())) for name, by_size in fits.items()}
-    framing = body_framing(avatar_dir, skeleton, next(iter(dressed_by_size.values())).body_vertices)
-    return FitAnalysis(fits, dressed_by_size, rankings, framing)
+    return FitAnalysis(fits, dressed_by_size, rankings, body_framing(up, skeleton.transform, body.vertices))

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import igl
 import numpy as np
 
+from twinkit.render.garments.garment import edge_lengths
+
 CONTACT_MM = 2.0  # a garment vertex closer to the skin than this touches it
 
 
@@ -39,8 +41,7 @@ def signed_distance_mm(points: np.ndarray, body_vertices: np.ndarray, body_faces
 
 def edge_strain(vertices: np.ndarray, edges: np.ndarray, rest_lengths: np.ndarray) -> np.ndarray:
     """Per-edge strain: current length over rest length, minus one."""
-    lengths = np.linalg.norm(vertices[edges[:, 0]] - vertices[edges[:, 1]], axis=1)
-    return lengths / rest_lengths - 1.0
+    return edge_lengths(vertices, edges) / rest_lengths - 1.0
 
 
 def vertex_average(values: np.ndarray, edges: np.ndarray, n_vertices: int) -> np.ndarray:

@@ -25,7 +25,6 @@ from twinkit.render.measure import measure_avatar
 from twinkit.rig.poses import load_pose
 from twinkit.rights.enforce import Grant
 from twinkit.rights.options import LicensedRequest
-from twinkit.rights.registry import twin_id_of
 
 REPORT_HTML, FIT_JSON, HEATMAPS = "report.html", "fit.json", "heatmaps"
 METRICS = {"ease": EASE_SCALE, "strain": STRAIN_SCALE}
@@ -103,10 +102,8 @@ def make_fit_report(avatar_dir: str | Path, garments: list[str], sizes: list[str
     avatar_dir, output = Path(avatar_dir), Path(output)
     pose = load_pose(pose_name) if pose_name else None
     wardrobe = load_wardrobe(garments, sizes)  # bad names and sizes fail before anything is written
-    stage = prepare_output(output, overwrite=overwrite)
+    stage = prepare_output(output, overwrite=overwrite, fresh=True)  # no resume: a report is rebuilt whole
     try:
-        for child in stage.iterdir():  # no resume: a fit report is rebuilt from scratch
-            remove(child)
         analysis = analyse_fit(avatar_dir, wardrobe, pose, contact_mm)
         heatmaps = write_heatmaps(analysis, stage,
                                   lambda tmp, dest: rights.publish_image(grant, tmp, dest, command))
@@ -123,7 +120,7 @@ def make_fit_report(avatar_dir: str | Path, garments: list[str], sizes: list[str
                          "avatar/body.json": sha256_file(avatar_dir / "body.json")},
                  parameters={"garments": list(garments), "sizes": list(sizes), "pose": pose_name,
                              "contact_mm": contact_mm},
-                 extra={"twin_id": twin_id_of(avatar_dir)[0], "avatar": str(avatar_dir),
+                 extra={"twin_id": grant.twin_id, "avatar": str(avatar_dir),
                         "contents": [REPORT_HTML, FIT_JSON, HEATMAPS]}).write(stage)
     except BaseException:
         remove(stage)

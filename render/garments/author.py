@@ -16,9 +16,9 @@ from twinkit.core.atomic import write_text
 from twinkit.render.garments.cloth import ClothOptions, relax
 from twinkit.render.garments.colliders import BodyCollider
 from twinkit.render.garments.files import write_garment
-from twinkit.render.garments.garment import Garment, boundary_loops, unique_edges
+from twinkit.render.garments.garment import Garment, boundary_loops, unique_edges, vertex_adjacency
 from twinkit.render.garments.reference import ReferenceBody, reference_body
-from twinkit.render.garments.regions import ARM_BONES, bone_group, garment_regions, levels
+from twinkit.render.garments.regions import ARM_BONES, body_part_weights, bone_group, garment_regions, levels
 from twinkit.rig.weights import closest_points, interpolate
 
 # Unisex size chart (body girths, cm) and the anny phenotypes authored as each size's reference body; their
@@ -88,10 +88,6 @@ def _side_arm(points: np.ndarray, body: ReferenceBody, side: str) -> np.ndarray:
     return weights[:, mask].sum(axis=1)
 
 
-def _arm_share(points: np.ndarray, body: ReferenceBody) -> np.ndarray:
-    return _side_arm(points, body, "L") + _side_arm(points, body, "R")
-
-
 def cut_pattern(body: ReferenceBody, spec: Spec) -> tuple[np.ndarray, np.ndarray]:
     """The garment's piece of the body's skin: cut at the neck, the sleeves, the hem, waistband and ankles."""
     v, f = body.vertices, body.faces
@@ -99,7 +95,7 @@ def cut_pattern(body: ReferenceBody, spec: Spec) -> tuple[np.ndarray, np.ndarray
     if spec.neck:
         v, f = _cut(v, f, (body.head("neck01")[2] - 0.015) - v[:, 2])
     if spec.top is not None:
-        off_arm = _arm_share(v, body) < 0.5
+        off_arm = body_part_weights(v, body)["arm"] < 0.5
         v, f = _cut(v, f, np.where(off_arm, level[spec.top[0]] + spec.top[1] - v[:, 2], -1.0))
     if spec.sleeve is not None:
         a_name, b_name, t = spec.sleeve
@@ -109,7 +105,7 @@ def cut_pattern(body: ReferenceBody, spec: Spec) -> tuple[np.ndarray, np.ndarray
             along = (a + t * (b - a) - v) @ axis
             v, f = _cut(v, f, np.where(_side_arm(v, body, side) > 0.5, along, 1.0))
     if spec.hem is not None:
-        on_arm = _arm_share(v, body) > 0.5
+        on_arm = body_part_weights(v, body)["arm"] > 0.5
         v, f = _cut(v, f, np.where(on_arm, 1.0, v[:, 2] - (level[spec.hem[0]] + spec.hem[1])))
     if spec.ankle is not None:
         ankle = (body.head("foot.L")[2] + body.head("foot.R")[2]) / 2 + spec.ankle
@@ -152,8 +148,6 @@ def collapse_short_edges(vertices: np.ndarray, faces: np.ndarray, fraction: floa
 def ease_offsets(points: np.ndarray, body: ReferenceBody, ease_cm: dict[str, float]) -> np.ndarray:
     """(N,) outward offsets (m) that add each band's girth ease (girth = 2 pi x offset), blended between the
     trunk's bands by height and towards the sleeve and leg ease by the skin weights of arms and legs."""
-    from twinkit.render.garments.regions import body_part_weights
-
     level = levels(body)
     to_m = lambda key: ease_cm.get(key, 0.0) / 100 / (2 * np.pi)  # noqa: E731
     trunk_bands = [b for b in ("hip", "waist", "chest") if b in ease_cm]
@@ -167,11 +161,7 @@ def ease_offsets(points: np.ndarray, body: ReferenceBody, ease_cm: dict[str, flo
 
 
 def _smooth(values: np.ndarray, faces: np.ndarray, iterations: int) -> np.ndarray:
-    import scipy.sparse as sp
-
-    edges = unique_edges(faces)
-    n = len(values)
-    adj = sp.coo_matrix((np.ones(2 * len(edges)), (edges.ravel(), edges[:, ::-1].ravel())), shape=(n, n)).tocsr()
+    adj = vertex_adjacency(unique_edges(faces), len(values))
     degree = np.asarray(adj.sum(axis=1)).ravel()[:, None]
     for _ in range(iterations):
         values = 0.5 * values + 0.5 * (adj @ values) / degree
@@ -182,8 +172,6 @@ def girth_normals(points: np.ndarray, body: ReferenceBody) -> np.ndarray:
     """The body's normals at the points' closest body points, less their part along the limb or trunk axis
     (vertical for trunk and legs, the upper arm's axis for arms): ease widens girths, so cloth stays on top
     of the shoulders and arms and hangs there."""
-    from twinkit.render.garments.regions import body_part_weights
-
     face, bary, _ = closest_points(points, body.vertices, body.faces)
     normals = interpolate(body.faces, face, bary,
                           trimesh.Trimesh(body.vertices, body.faces, process=False).vertex_normals)
@@ -311,7 +299,8 @@ def library_readme(garments: list[Garment]) -> str:
              "are the stored mesh's edge lengths.", "",
              "Stacking: an outfit is dressed from the skin out, each garment over (and colliding with) every",
              "garment before it: by layer (0 next to the skin), then within a layer tucked tops, bottoms, tops,",
-             "full garments (`part`: top, bottom, full); ties keep the outfit's order.", "", "## Size chart (body girths, cm) and reference bodies", "",
+             "full garments (`part`: top, bottom, full); ties keep the outfit's order.", "",
+             "## Size chart (body girths, cm) and reference bodies", "",
              "| size | chest | waist | hip | reference chest | reference waist | reference hip | anny phenotype |",
              "|---|---|---|---|---|---|---|---|"]
     for size, phenotype in REFERENCES.items():

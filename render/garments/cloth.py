@@ -14,6 +14,7 @@ import scipy.sparse as sp
 
 from twinkit.core.progress import progress
 from twinkit.render.garments.colliders import BodyCollider
+from twinkit.render.garments.garment import vertex_adjacency
 
 
 EXACT_EVERY = 4  # steps between exact (winding-number) inside tests of the body; the last step is exact too
@@ -32,12 +33,6 @@ class ClothOptions:
     gravity: float = 0.00002      # metres a free vertex falls per step (mild: at most 1.6 mm over 80 steps)
     friction: float = 0.9         # share of a resting vertex's sliding along the surface cancelled per step
     clearance: float = 0.002      # distance kept outside the body
-
-
-def _adjacency(edges: np.ndarray, n: int) -> sp.csr_matrix:
-    rows = np.r_[edges[:, 0], edges[:, 1]]
-    cols = np.r_[edges[:, 1], edges[:, 0]]
-    return sp.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n)).tocsr()
 
 
 def _incidence(edges: np.ndarray, n: int) -> sp.csr_matrix:
@@ -66,7 +61,7 @@ def relax(vertices: np.ndarray, edges: np.ndarray, rest_lengths: np.ndarray, col
     and keep only ``1 - friction`` of their sliding along it, so garments hang on shoulders and hips."""
     opts = options or ClothOptions()
     x = np.asarray(vertices, dtype=np.float64).copy()
-    adjacency = _adjacency(edges, len(x))
+    adjacency = vertex_adjacency(edges, len(x))
     degree = np.maximum(np.asarray(adjacency.sum(axis=1)).ravel(), 1.0)
     scatter, step = _incidence(edges, len(x)), OVER_RELAXATION / degree
     fall = -opts.gravity * np.asarray(up, dtype=np.float64) / np.linalg.norm(up)

@@ -60,25 +60,26 @@ def transfer(garment: Garment, body_vertices: np.ndarray, body_faces: np.ndarray
     return out
 
 
-def dress_body(body_vertices: np.ndarray, body_faces: np.ndarray, up: np.ndarray, garments: list[Garment],
+def dress_body(body: BodyCollider, up: np.ndarray, garments: list[Garment],
                options: DressOptions | None = None) -> Dressed:
-    """Dress an anny body (any phenotype and pose, any frame with ``up``): garments in stacking order, each
-    transferred, then relaxed against the body and every garment dressed before it."""
+    """Dress an anny body (any phenotype and pose, any frame with ``up``; one collider serves any number of
+    outfits on that body): garments in stacking order, each transferred, then relaxed against the body and
+    every garment dressed before it."""
     opts = options or DressOptions()
     ordered = stacking_order(garments)
-    colliders: list[BodyCollider] = [BodyCollider(body_vertices, body_faces)]
+    colliders: list[BodyCollider] = [body]
     dressed: list[np.ndarray] = []
     for garment in ordered:
-        start = transfer(garment, body_vertices, body_faces)
+        start = transfer(garment, body.vertices, body.faces)
         dressed.append(relax(start, garment.edges, garment.rest_lengths, colliders, up, opts.cloth,
                              label=f"dressing {garment.name} {garment.size}"))
         colliders = [*colliders, LayerCollider(dressed[-1], garment.faces, opts.thickness)]
-    return Dressed(ordered, dressed, np.asarray(body_vertices, dtype=np.float64), np.asarray(body_faces))
+    return Dressed(ordered, dressed, body.vertices, body.faces)
 
 
 def dress(avatar_dir: Path, garments: list[Garment], pose: Pose | None = None,
           options: DressOptions | None = None) -> Dressed:
     """Dress the avatar in ``avatar_dir`` (its ``body.json``) in ``pose`` (None: the rest A-pose)."""
     skeleton = skeleton_from_body_json(Path(avatar_dir) / "body.json")
-    body = skeleton.body(pose or {})
-    return dress_body(body, skeleton.rig.faces, skeleton.transform[:3, 2], garments, options)
+    body = BodyCollider(skeleton.body(pose or {}), skeleton.rig.faces)
+    return dress_body(body, skeleton.transform[:3, 2], garments, options)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 
 @dataclass
@@ -46,13 +47,18 @@ class Garment:
 
 def unique_edges(faces: np.ndarray) -> np.ndarray:
     """(E, 2) sorted unique edges of a triangle mesh, in lexicographic order."""
-    pairs = np.sort(np.asarray(faces, dtype=np.int64)[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2), axis=1)
-    return np.unique(pairs, axis=0)
+    return edge_face_counts(faces)[0]
 
 
 def edge_lengths(vertices: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """(E,) lengths of ``edges`` on ``vertices``."""
     return np.linalg.norm(vertices[edges[:, 1]] - vertices[edges[:, 0]], axis=1)
+
+
+def vertex_adjacency(edges: np.ndarray, n_vertices: int) -> sp.csr_matrix:
+    """(N, N) symmetric 0/1 adjacency matrix of the vertices joined by ``edges`` (E, 2), unique edges."""
+    rows, cols = np.r_[edges[:, 0], edges[:, 1]], np.r_[edges[:, 1], edges[:, 0]]
+    return sp.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_vertices, n_vertices)).tocsr()
 
 
 def edge_face_counts(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

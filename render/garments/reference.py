@@ -69,9 +69,9 @@ def fit_phenotype(vertices: np.ndarray, faces: np.ndarray, steps: int = 60,
     import torch
     import trimesh
 
-    from twinkit.rig.anny_rig import _model
+    from twinkit.core.anny_runtime import load_model
 
-    model = _model()
+    model = load_model()
     rng = np.random.default_rng(seed)
     mesh = trimesh.Trimesh(vertices, faces, process=False)
     samples, _ = trimesh.sample.sample_surface_even(mesh, 2000, seed=seed)

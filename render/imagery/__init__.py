@@ -4,10 +4,10 @@ splat renderers, backgrounds, and resumable grids of poses x cameras x outfits w
 from twinkit.render.imagery.batch import GridResult, Job, plan, render_grid
 from twinkit.render.imagery.compositing import Background, Layer, compose, parse_background
 from twinkit.render.imagery.framing import frame_body, frame_points
-from twinkit.render.imagery.images import ImageMaker, Look, png_bytes
-from twinkit.render.imagery.presets import camera_preset, camera_preset_names, lighting_names, lighting_preset
+from twinkit.core.atomic import png_bytes
+from twinkit.render.imagery.images import ImageMaker, Look
+from twinkit.render.imagery.presets import camera_preset, lighting_preset
 from twinkit.render.imagery.subject import Subject
 
-__all__ = ["Background", "GridResult", "ImageMaker", "Job", "Layer", "Look", "Subject", "camera_preset",
-           "camera_preset_names", "compose", "frame_body", "frame_points", "lighting_names", "lighting_preset",
-           "parse_background", "plan", "png_bytes", "render_grid"]
+__all__ = ["Background", "GridResult", "ImageMaker", "Job", "Layer", "Look", "Subject", "camera_preset", "compose",
+           "frame_body", "frame_points", "lighting_preset", "parse_background", "plan", "png_bytes", "render_grid"]

@@ -20,12 +20,12 @@ from typing import Any
 from PIL import Image
 
 from twinkit.capture.contact_sheet import label_tile, tile_grid
-from twinkit.core.atomic import write_bytes
+from twinkit.core.atomic import png_bytes, write_bytes
 from twinkit.core.errors import InputError
 from twinkit.core.hashing import sha256_file
 from twinkit.core.manifest import MANIFEST_NAME, Manifest, command_line
 from twinkit.core.progress import progress_bar
-from twinkit.render.imagery.images import ImageMaker, Look, png_bytes
+from twinkit.render.imagery.images import ImageMaker, Look
 from twinkit.render.imagery.outfits import Outfit
 from twinkit.render.imagery.requests import CameraRequest, PoseRequest
 

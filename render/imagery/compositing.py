@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,6 @@ class Layer:
 class Background:
     """A solid ``colour`` (RGB 0-255), an ``image`` file scaled to fill, or transparent (both None)."""
 
-    spec: str
     colour: tuple[int, int, int] | None = None
     image: Path | None = None
 
@@ -40,11 +40,11 @@ class Background:
 def parse_background(spec: str) -> Background:
     """``white`` / ``black`` / ``grey``, ``#RRGGBB``, ``transparent`` or the path of an image file."""
     if spec == "transparent":
-        return Background(spec)
+        return Background()
     if spec.lower() in _NAMED:
-        return Background(spec, colour=_NAMED[spec.lower()])
+        return Background(colour=_NAMED[spec.lower()])
     if re.fullmatch(r"#[0-9a-fA-F]{6}", spec):
-        return Background(spec, colour=tuple(int(spec[i:i + 2], 16) for i in (1, 3, 5)))
+        return Background(colour=tuple(int(spec[i:i + 2], 16) for i in (1, 3, 5)))
     path = Path(spec)
     if not path.is_file():
         raise InputError("background is not white, black, grey, #RRGGBB, transparent or an image file", spec)
@@ -53,10 +53,12 @@ def parse_background(spec: str) -> Background:
             image.verify()
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot read the background image ({exc})", path) from None
-    return Background(spec, image=path)
+    return Background(image=path)
 
 
+@functools.lru_cache(maxsize=4)
 def _backdrop(background: Background, width: int, height: int) -> np.ndarray:
+    """The background at the image's size (an image file is decoded and scaled once per size)."""
     if background.image is None:
         return np.broadcast_to(np.asarray(background.colour, np.float32) / 255, (height, width, 3))
     with Image.open(background.image) as image:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+import trimesh
 
 from twinkit.capture.cameras import Camera
+from twinkit.reconstruct.splats import Gaussians
+from twinkit.render.garments import dress_body
+from twinkit.render.garments.colliders import BodyCollider
+from twinkit.render.garments.covering import covered_vertices
 from twinkit.render.imagery.camera_files import in_frame
 from twinkit.render.imagery.compositing import Layer, compose, over, parse_background
 from twinkit.render.imagery.framing import frame_body
@@ -18,7 +21,7 @@ from twinkit.render.imagery.outfits import Outfit
 from twinkit.render.imagery.presets import lighting_preset
 from twinkit.render.imagery.requests import CameraRequest, PoseRequest
 from twinkit.render.imagery.splat_renderer import render_splats
-from twinkit.render.imagery.subject import PosedBody, Subject, transform_points
+from twinkit.render.imagery.subject import PosedBody, Subject
 
 RENDERERS = ("mesh", "splats")
 
@@ -34,31 +37,42 @@ class Look:
     device: str = "auto"  # splats: where the rasterizer runs (auto: the GPU when there is one)
 
 
-def png_bytes(image: np.ndarray | Image.Image) -> bytes:
-    """PNG encoding of a uint8 RGB or RGBA image (deterministic)."""
-    buffer = io.BytesIO()
-    (Image.fromarray(image) if isinstance(image, np.ndarray) else image).save(buffer, format="PNG", compress_level=3)
-    return buffer.getvalue()
+@dataclass
+class Dressing:
+    """An outfit dressed on the body in one pose: ``garments`` as (vertices in the rendering frame, faces),
+    and the avatar mesh's ``skin_faces`` it leaves bare (the rest are under the cloth)."""
+
+    garments: list[tuple[np.ndarray, np.ndarray]]
+    skin_faces: np.ndarray
+
+
+@dataclass
+class _PoseWork:
+    """What the images of one pose share: the posed body, the posed splats, the anny body the garments
+    collide with and the outfits dressed on it."""
+
+    label: str
+    body: PosedBody
+    splats: Gaussians | None = None
+    collider: BodyCollider | None = None
+    outfits: dict[str, Dressing] = field(default_factory=dict)
 
 
 class ImageMaker:
-    """Renders images of one avatar; poses, posed splats, dressed outfits and the GL renderer are reused
-    across the images of a batch."""
+    """Renders images of one avatar; the GL renderer is reused across a batch, and the posed body, posed
+    splats and dressed outfits across the images of one pose (a batch goes pose by pose, so only the
+    latest pose's are kept)."""
 
     def __init__(self, avatar_dir: str | Path, look: Look, subject: Subject | None = None) -> None:
         """``subject``: the avatar already loaded (e.g. to render it in several looks), else loaded here."""
         if look.renderer not in RENDERERS:
             raise ValueError(f"unknown renderer {look.renderer!r}")
-        self.avatar_dir = Path(avatar_dir)
         self.look = look
         self.lighting = lighting_preset(look.lighting)
         self.background = parse_background(look.background)
-        self.subject = subject or Subject(self.avatar_dir)
+        self.subject = subject or Subject(avatar_dir)
         self._mesh_renderer: MeshRenderer | None = None
-        self._bodies: dict[str, PosedBody] = {}
-        self._splats: dict[str, object] = {}
-        self._dressed: dict[tuple[str, str], list[tuple[np.ndarray, np.ndarray]]] = {}
-        self._hidden: dict[tuple[str, str], np.ndarray] = {}
+        self._pose: _PoseWork | None = None
 
     @property
     def mesh_renderer(self) -> MeshRenderer:
@@ -66,10 +80,13 @@ class ImageMaker:
             self._mesh_renderer = MeshRenderer(self.subject.texture)
         return self._mesh_renderer
 
+    def _posed(self, pose: PoseRequest) -> _PoseWork:
+        if self._pose is None or self._pose.label != pose.label:
+            self._pose = _PoseWork(pose.label, self.subject.posed(pose.pose))
+        return self._pose
+
     def body(self, pose: PoseRequest) -> PosedBody:
-        if pose.label not in self._bodies:
-            self._bodies[pose.label] = self.subject.posed(pose.pose)
-        return self._bodies[pose.label]
+        return self._posed(pose).body
 
     def camera(self, pose: PoseRequest, camera: CameraRequest) -> Camera:
         """The camera in the rendering frame: a preset framed on the posed body, or a file's camera."""
@@ -78,39 +95,39 @@ class ImageMaker:
             return frame_body(body.vertices, body.joints, camera.preset, self.look.size)
         return in_frame(camera.camera, self.subject.frame)
 
-    def garments(self, pose: PoseRequest, outfit: Outfit) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The outfit dressed on the body in this pose: (vertices in the rendering frame, faces) per garment."""
-        from twinkit.render.garments import dress
-        from twinkit.render.garments.covering import covered_vertices
-
-        key = (outfit.label, pose.label)
-        if key not in self._dressed:
-            dressed = dress(self.avatar_dir, outfit.garments(), pose.pose)
-            worn = [(v, g.faces) for g, v in zip(dressed.garments, dressed.vertices)]
-            self._hidden[key] = self.subject.covered_faces(covered_vertices(dressed.body_vertices, worn))
-            self._dressed[key] = [(transform_points(self.subject.frame, v), f) for v, f in worn]
-        return self._dressed[key]
-
-    def skin_faces(self, pose: PoseRequest, outfit: Outfit) -> np.ndarray:
-        """The avatar mesh's faces to draw: those the outfit does not cover (all of them bare)."""
+    def dressing(self, pose: PoseRequest, outfit: Outfit) -> Dressing:
+        """The outfit dressed on the avatar's body in this pose (no garments, all skin for the bare avatar)."""
         if not outfit.items:
-            return self.subject.faces
-        self.garments(pose, outfit)
-        return self.subject.faces[~self._hidden[(outfit.label, pose.label)]]
+            return Dressing([], self.subject.faces)
+        work = self._posed(pose)
+        if outfit.label not in work.outfits:
+            skeleton = self.subject.skeleton
+            if work.collider is None:
+                work.collider = BodyCollider(skeleton.body(pose.pose), skeleton.rig.faces)
+            dressed = dress_body(work.collider, skeleton.transform[:3, 2], outfit.garments())
+            worn = [(v, g.faces) for g, v in zip(dressed.garments, dressed.vertices)]
+            hidden = self.subject.covered_faces(covered_vertices(dressed.body_vertices, worn))
+            framed = [(trimesh.transform_points(v, self.subject.frame), f) for v, f in worn]
+            work.outfits[outfit.label] = Dressing(framed, self.subject.faces[~hidden])
+        return work.outfits[outfit.label]
+
+    def _posed_splats(self, pose: PoseRequest) -> Gaussians:
+        work = self._posed(pose)
+        if work.splats is None:
+            work.splats = self.subject.posed_splats(pose.pose)
+        return work.splats
 
     def layer(self, pose: PoseRequest, camera: Camera, outfit: Outfit) -> Layer:
         """The avatar (and outfit) seen by ``camera``, before the background."""
         body = self.body(pose)
         target = 0.5 * (body.vertices.min(axis=0) + body.vertices.max(axis=0))
-        renderer = self.mesh_renderer if self.look.renderer == "mesh" or outfit.items else None
-        clothes = [renderer.garment(v, f, i) for i, (v, f) in enumerate(self.garments(pose, outfit))] if outfit.items else []
+        dressing = self.dressing(pose, outfit)
+        clothes = [self.mesh_renderer.garment(v, f, i) for i, (v, f) in enumerate(dressing.garments)]
         if self.look.renderer == "mesh":
-            skin = renderer.body(body.vertices, self.skin_faces(pose, outfit), self.subject.mesh.uv)
-            return renderer.render([skin, *clothes], camera, self.lighting, target)
-        if pose.label not in self._splats:
-            self._splats[pose.label] = self.subject.posed_splats(pose.pose)
-        splats = render_splats(self._splats[pose.label], camera, self.subject.frame, self.look.device)
-        return over(renderer.render(clothes, camera, self.lighting, target), splats) if clothes else splats
+            skin = self.mesh_renderer.body(body.vertices, dressing.skin_faces, self.subject.mesh.uv)
+            return self.mesh_renderer.render([skin, *clothes], camera, self.lighting, target)
+        splats = render_splats(self._posed_splats(pose), camera, self.subject.frame, self.look.device)
+        return over(self.mesh_renderer.render(clothes, camera, self.lighting, target), splats) if clothes else splats
 
     def image(self, pose: PoseRequest, camera: Camera, outfit: Outfit) -> np.ndarray:
         """The finished image (uint8 RGB, or RGBA on a transparent background) seen by ``camera`` (from

@@ -12,8 +12,8 @@ import pyrender
 import trimesh
 from PIL import Image
 
-from twinkit.capture.cameras import CV_TO_GL, Camera
-from twinkit.core.offscreen import offscreen
+from twinkit.capture.cameras import Camera
+from twinkit.core.offscreen import sized
 from twinkit.render.imagery.compositing import Layer
 from twinkit.render.imagery.lighting import place_lights
 from twinkit.render.imagery.presets import LightingPreset
@@ -58,14 +58,9 @@ class MeshRenderer:
             scene.add(mesh)
         for light, pose in place_lights(lighting, camera, target):
             scene.add(light, pose=pose)
-        # pyrender puts pixel centres at +0.5 where OpenCV puts them at integers.
-        lens = pyrender.IntrinsicsCamera(camera.K[0, 0], camera.K[1, 1], camera.K[0, 2] + 0.5,
-                                         camera.K[1, 2] + 0.5, znear=_ZNEAR, zfar=_ZFAR)
-        pose = camera.c2w
-        pose[:3, :3] = pose[:3, :3] @ CV_TO_GL
-        scene.add(lens, pose=pose)
-        renderer = offscreen()
-        renderer.viewport_width, renderer.viewport_height = camera.width, camera.height
-        rgba, depth = renderer.render(scene, flags=pyrender.RenderFlags.RGBA)
+        K = camera.half_pixel_K  # pyrender puts pixel centres at +0.5
+        scene.add(pyrender.IntrinsicsCamera(K[0, 0], K[1, 1], K[0, 2], K[1, 2], znear=_ZNEAR, zfar=_ZFAR),
+                  pose=camera.gl_pose)
+        rgba, depth = sized(camera.width, camera.height).render(scene, flags=pyrender.RenderFlags.RGBA)
         rgba = rgba.astype(np.float32) / 255
         return Layer(rgba[..., :3], rgba[..., 3], depth.astype(np.float32))

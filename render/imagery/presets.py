@@ -51,14 +51,6 @@ def _presets(file: str) -> dict[str, dict]:
     return json.loads(text)["presets"]
 
 
-def camera_preset_names() -> list[str]:
-    return list(_presets("cameras.json"))
-
-
-def lighting_names() -> list[str]:
-    return list(_presets("lighting.json"))
-
-
 def camera_preset(name: str) -> CameraPreset:
     """The camera preset ``name``; InputError listing the known names otherwise."""
     presets = _presets("cameras.json")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import trimesh
 from PIL import Image
 
 from twinkit.core.errors import InputError
@@ -40,10 +41,6 @@ def facing_frame(gltf_from_world: np.ndarray, anny_to_world: np.ndarray) -> np.n
     c, s = np.cos(angle), np.sin(angle)
     turn = np.array([[c, 0.0, -s, 0.0], [0.0, 1.0, 0.0, 0.0], [s, 0.0, c, 0.0], [0.0, 0.0, 0.0, 1.0]])
     return turn @ gltf_from_world
-
-
-def transform_points(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
-    return points @ matrix[:3, :3].T + matrix[:3, 3]
 
 
 class Subject:
@@ -83,8 +80,8 @@ class Subject:
         """The mesh and joints in ``pose`` (rendering frame)."""
         frames = self.skeleton.frames(pose)
         world = skin_points(self._rest, self.weights, frames @ np.linalg.inv(self.skeleton.rest))
-        joints = transform_points(self.frame, frames[:, :3, 3])
-        return PosedBody(transform_points(self.frame, world), dict(zip(self.skeleton.joint_names, joints)))
+        joints = trimesh.transform_points(frames[:, :3, 3], self.frame)
+        return PosedBody(trimesh.transform_points(world, self.frame), dict(zip(self.skeleton.joint_names, joints)))
 
     @functools.cached_property
     def splats(self) -> tuple[Gaussians, np.ndarray]:
