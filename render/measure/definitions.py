@@ -138,9 +138,33 @@ def thigh_girth(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
     return girth(mesh, axis, lm.up, axis)
 
 
+ARM_SECTIONS = (0.35, 0.5, 0.65)  # fractions of the way from the shoulder to the elbow joint
+
+
+def shoulder_joint(mesh: trimesh.Trimesh, lm: Landmarks, side: str) -> np.ndarray:
+    """The shoulder joint of ``side`` moved onto the upper arm's axis as the mesh shows it: the line through
+    the centres of the arm's sections at :data:`ARM_SECTIONS` (perpendicular to the landmarks' arm). This
+    keeps the landmark's position along the arm but takes the arm's position across it from the surface."""
+    joint, elbow = lm[f"upperarm01.{side}"], lm[f"lowerarm01.{side}"]
+    centres = []
+    for t in ARM_SECTIONS:
+        point = joint + t * (elbow - joint)
+        loop = part_loop(mesh, point, elbow - joint, point)
+        if loop is not None and loop.contains(shapely.Point(0.0, 0.0)):  # the plane's origin is ``point``
+            centroid = np.array([*loop.centroid.coords[0], 0.0])
+            centres.append(trimesh.transform_points(centroid[None],
+                                                    np.linalg.inv(plane_transform(point, elbow - joint)))[0])
+    if len(centres) < 2:
+        return joint
+    centres = np.asarray(centres)
+    mean = centres.mean(axis=0)
+    axis = np.linalg.svd(centres - mean)[2][0]
+    return mean + ((joint - mean) @ axis) * axis
+
+
 def acromion(mesh: trimesh.Trimesh, lm: Landmarks, side: str) -> np.ndarray:
-    """Shoulder point: the skin straight above the shoulder joint (``upperarm01`` head) of ``side``."""
-    joint = lm[f"upperarm01.{side}"]
+    """Shoulder point: the skin straight above the shoulder joint of ``side`` (:func:`shoulder_joint`)."""
+    joint = shoulder_joint(mesh, lm, side)
     hits, _, _ = mesh.ray.intersects_location(joint[None], lm.up[None])
     if len(hits) == 0:
         return joint
