@@ -52,11 +52,14 @@ def _known_distance(ctx: click.Context, param: click.Parameter,
               help="Declare the calibration's units (default: Pose2Sim metres; transforms.json its 'units' "
                    "key; COLMAP arbitrary).")
 @click.option("--key-frame", type=int, help="Frame written to transforms.json (default: the best-seen frame).")
+@click.option("--refine-orientations", is_flag=True,
+              help="Turn each camera about its centre to fit the subject's landmarks over all frames, for a rig "
+                   "whose calibration has drifted; kept only when the median landmark error drops by 20%.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 def ingest(src: Path, out: Path, fps: float | None, frames: tuple[int, int] | None, sync: str,
            max_people: int, no_plates: bool, subject_height: float | None,
            known_distance: tuple[str, str, float] | None, units: str | None, key_frame: int | None,
-           overwrite: bool) -> None:
+           refine_orientations: bool, overwrite: bool) -> None:
     """Ingest the studio session SRC into a capture folder.
 
     \b
@@ -77,7 +80,8 @@ def ingest(src: Path, out: Path, fps: float | None, frames: tuple[int, int] | No
 
     options = IngestOptions(fps=fps, frames=frames, sync=sync, max_people=max_people,
                             use_plates=not no_plates, subject_height=subject_height,
-                            known_distance=known_distance, key_frame=key_frame, units=units)
+                            known_distance=known_distance, key_frame=key_frame, units=units,
+                            refine_orientations=refine_orientations)
     run_ingest(src, out, options, overwrite=overwrite)
 
 

@@ -32,6 +32,7 @@ from twinkit.capture.landmarks_io import write_landmarks2d, write_landmarks3d
 from twinkit.capture.layout import (CALIBRATION_TOML, KIND, LANDMARKS_2D, LANDMARKS_3D, TRANSFORMS,
                                     image_relpath, mask_relpath)
 from twinkit.capture.media import iter_frames, read_image, video_fps
+from twinkit.capture.orientation import refine_orientations
 from twinkit.capture.pose2d import Detection, PoseDetector
 from twinkit.capture.segmentation import PersonSegmenter
 from twinkit.capture.sfm import scale_from_distance, scale_from_height, solve_cameras
@@ -67,6 +68,7 @@ class IngestOptions:
     known_distance: tuple[str, str, float] | None = None
     key_frame: int | None = None
     units: str | None = None      # "m" / "arbitrary" overrides what the calibration implies
+    refine_orientations: bool = False  # rotate cameras about their centres to fit the landmarks (drifted rigs)
 
 
 def ingest(src: str | Path, out: str | Path, options: IngestOptions = IngestOptions(), *,
@@ -120,6 +122,13 @@ def ingest(src: str | Path, out: str | Path, options: IngestOptions = IngestOpti
                 for n, s in by_cam.items()} for t, by_cam in timeline.items()}
     lm3d = {t: _triangulate(cameras, lm2d[t]) for t in progress(sorted(timeline), "triangulating",
                                                                 unit="frame")}
+    refinement = refine_orientations(cameras, lm2d, lm3d) if options.refine_orientations else None
+    if refinement is not None and refinement.applied:
+        cameras = refinement.cameras
+        turns = ", ".join(f"{name} {deg:.2f} deg" for name, deg in refinement.corrections_deg.items())
+        info(f"camera orientations refined on the landmarks ({turns}): median landmark error "
+             f"{refinement.median_px_before:.1f} -> {refinement.median_px_after:.1f} px")
+        lm3d = {t: _triangulate(cameras, lm2d[t]) for t in sorted(timeline)}
     timings["triangulate"] = time.perf_counter() - clock
 
     scale_note = _apply_scale(source, cameras, lm3d, options)
@@ -149,7 +158,9 @@ def ingest(src: str | Path, out: str | Path, options: IngestOptions = IngestOpti
             "cameras": names, "frames": sorted(timeline), "key_frame": key,
             "time_offsets_frames": offsets,
             "source_frames": {str(t): by_cam for t, by_cam in sorted(timeline.items())},
-            "notes": source.notes, "summary": summary, "timings_s": {k: round(v, 2) for k, v in timings.items()},
+            "notes": source.notes, "summary": summary,
+            "orientation_refinement": None if refinement is None else refinement.as_dict(),
+            "timings_s": {k: round(v, 2) for k, v in timings.items()},
         },
     ).write(stage)
     for leftover in ("cache", STATE_NAME):

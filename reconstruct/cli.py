@@ -87,7 +87,11 @@ def body(capture_dir: Path, out: Path, frame: int | None, seed: int, overwrite: 
              f"silhouette IoU {view.silhouette_iou:.3f}")
     info(f"  all views: keypoints {quality.keypoints_px_median:.1f} px median, silhouette IoU min "
          f"{quality.silhouette_iou_min:.3f} / mean {quality.silhouette_iou_mean:.3f}")
-    statement = few_views_statement(len(cap.cameras), MIN_CAMERAS["preview"])
+    refined = cap.manifest.extra.get("orientation_refinement") or {}
+    if refined.get("applied"):
+        info(f"  (measured with the camera orientations ingest refined on the landmarks, by up to "
+             f"{max(refined['corrections_deg'].values()):.2f} deg: see the capture's manifest.json)")
+    statement = few_views_statement(len(cap.cameras), MIN_CAMERAS["preview"], quality)
     if statement:
         info(statement)
 

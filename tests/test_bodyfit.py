@@ -123,3 +123,25 @@ def test_bad_masks_do_not_drag_limbs_off_the_landmarks(tmp_path, studio):
     error_cm = {n: 100 * float(np.linalg.norm(fit.keypoints[fit.keypoint_names.index(n)] - truth[n])) for n in legs}
     print(f"leg keypoints with bad masks (cm): {error_cm}")
     assert max(error_cm.values()) <= 3.0, error_cm
+
+
+BALANCING = Path(__file__).resolve().parents[2] / "shared" / "captures" / "pose2sim-balancing"
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+@pytest.mark.skipif(not BALANCING.is_dir(), reason="../shared/captures/pose2sim-balancing is absent")
+def test_real_four_view_fit_matches_landmarks_and_masks(tmp_path):
+    """Issue #3 on a real lab capture (4 views, plate-less masks, a calibration off by about a degree):
+    keypoints within median 15 px of the 2D landmarks, silhouette IoU >= 0.8 in every view."""
+    from twinkit.capture.ingest import IngestOptions, ingest
+    from twinkit.capture.layout import Capture
+    from twinkit.reconstruct.bodyfit import fit_body
+    from twinkit.reconstruct.bodyfit.quality import fit_quality
+
+    capture = Capture.open(ingest(BALANCING, tmp_path / "capture", IngestOptions(fps=6.0, refine_orientations=True)))
+    quality = fit_quality(capture, fit_body(capture))
+    print("real 4-view fit:", {v.camera: (round(v.keypoints_px, 1), round(v.silhouette_iou, 3)) for v in quality.views})
+    assert capture.manifest.extra["orientation_refinement"]["applied"]
+    assert quality.keypoints_px_median <= 15.0
+    assert quality.silhouette_iou_min >= 0.8, quality.views

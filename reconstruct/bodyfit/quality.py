@@ -88,12 +88,18 @@ def fit_quality(capture: Capture, fit: BodyFit) -> FitQuality:
                       float(np.mean(ious)))
 
 
-def few_views_statement(cameras: int, needed: int) -> str | None:
-    """What a body fit from only ``cameras`` views can and cannot give (None when there are enough)."""
+def few_views_statement(cameras: int, needed: int, quality: FitQuality) -> str | None:
+    """What a body fit from only ``cameras`` views can and cannot give, with its measured ``quality``
+    (None when there are enough views)."""
     if cameras >= needed:
         return None
     return (f"{cameras} views fix the body's pose, proportions and stature (landmarks triangulated from "
-            f"several views, silhouettes from every side seen) and are enough to check a fit. They do not "
-            f"see the surface between the views: clothing, hair and the exact cross-sections are guessed by "
-            f"the body model, so girth measurements carry centimetres of uncertainty, and a splat avatar or "
-            f"textured mesh needs at least {needed} cameras (the preview profile) around the person.")
+            f"several views, silhouettes from every side seen) and are enough to check a fit: here the fitted "
+            f"body's keypoints lie {quality.keypoints_px_median:.1f} px (median) from the 2D landmarks and its "
+            f"silhouettes reach IoU {quality.silhouette_iou_min:.2f} (lowest view) / "
+            f"{quality.silhouette_iou_mean:.2f} (mean) with the masks. Those masks are the ones the fit used, so "
+            f"this shows the body agrees with what the cameras saw, not that the unseen sides are right. "
+            f"{cameras} views do not see the surface between them: clothing, hair and the exact cross-sections "
+            f"are guessed by the body model, so girth measurements carry centimetres of uncertainty, and a "
+            f"splat avatar or textured mesh needs at least {needed} cameras (the preview profile) around the "
+            f"person.")
