@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import open3d as o3d
 import trimesh
+from scipy.ndimage import binary_closing
 
 from twinkit.capture.cameras import PINHOLE, Camera, look_at
 from twinkit.capture.matting import refine_outline
@@ -66,6 +67,25 @@ def test_outline_refinement_ignores_a_view_whose_mask_is_wrong():
     views = [View(cam, np.zeros((cam.height, cam.width, 3), np.uint8), mask) for cam, mask in zip(cams, masks)]
     refined, _ = refine_to_silhouettes(truth, views)
     assert abs(signed_offset_mm(refined, truth)) < 2.0
+
+
+def test_outline_refinement_takes_no_evidence_from_a_gap_too_narrow_to_resolve():
+    """Two legs 2 cm apart (about 3 px in these views): where a mask closes such a gap, as a pixel's coverage
+    may, the inner sides of the legs must not be pushed into it."""
+    legs = []
+    for x in (-0.085, 0.085):
+        leg = trimesh.creation.capsule(height=0.7, radius=0.075, count=[32, 32])
+        leg.apply_translation([x, 0, 0.6])
+        legs.append(leg)
+    truth = trimesh.util.concatenate(legs)
+    cams = cameras()
+    shut = np.ones((1, 7), bool)  # closes horizontal gaps up to 6 px, leaves the outer outline where it is
+    closed = [binary_closing(m, structure=shut) for m in masks_of(truth, cams)]
+    views = [View(cam, np.zeros((cam.height, cam.width, 3), np.uint8), mask) for cam, mask in zip(cams, closed)]
+    refined, _ = refine_to_silhouettes(truth, views)
+    inner = np.abs(truth.vertices[:, 0]) < 0.02  # the legs' facing sides
+    moved = np.abs(refined.vertices[inner, 0]) - np.abs(truth.vertices[inner, 0])
+    assert moved.min() > -0.003, f"inner sides pushed up to {-1000 * moved.min():.1f} mm into the gap"  # was 16.5
 
 
 def test_plate_mask_outline_comes_back_to_half_coverage():

@@ -7,7 +7,8 @@ by 2 pi. The masks say where the skin's outline is to a fraction of a pixel in e
 point on a view's outline (a rim point: its normal is perpendicular to the viewing ray and nothing hides it)
 must project onto the mask's outline. Each rim point's distance to the mask outline, in pixels, becomes a
 displacement along its normal; a smooth displacement field over the whole mesh is then solved from these
-sparse, robustly pooled measurements (a screened bi-Laplacian least-squares fit).
+sparse, robustly pooled measurements (a screened bi-Laplacian least-squares fit). Outlines at gaps a few
+pixels wide (between the thighs, in the armpits) are left out: there the field is filled in from around.
 
 Written here because no maintained library refines a mesh against calibrated silhouettes; the ray casting is
 Open3D's and the distance transforms SciPy's.
@@ -21,7 +22,7 @@ import numpy as np
 import open3d as o3d
 import scipy.sparse as sp
 import trimesh
-from scipy.ndimage import distance_transform_edt, map_coordinates
+from scipy.ndimage import binary_dilation, binary_opening, distance_transform_edt, map_coordinates
 from scipy.sparse.linalg import spsolve
 
 from twinkit.core.progress import detail
@@ -37,6 +38,9 @@ class SilhouetteOptions:
     rim_pixels: float = 1.0  # ... and it must project this close to the mesh's own rendered outline
     max_offset: float = 0.03  # metres: a measured displacement beyond this is an outlier (bad mask), not evidence
     smoothness: float = 10.0  # bi-Laplacian weight against the data term: larger = smoother displacement field
+    min_gap_px: int = 6  # outlines at background gaps narrower than this, px (the thighs near the crotch), are
+    # no evidence: a mask may close or open such a gap by one pixel's coverage. Measured on two virtual bodies
+    # (256 px): thigh girth +19.6/+13.3 mm with every outline, +5.3/+9.7 at 4 px, +0.1/+4.5 at 6 px.
 
 
 def signed_distance_px(mask: np.ndarray) -> np.ndarray:
@@ -45,6 +49,15 @@ def signed_distance_px(mask: np.ndarray) -> np.ndarray:
     inside = distance_transform_edt(mask) - 0.5
     outside = distance_transform_edt(~mask) - 0.5
     return np.where(mask, -inside, outside).astype(np.float32)
+
+
+def narrow_gaps(mask: np.ndarray, width_px: int) -> np.ndarray:
+    """Pixels in or next to background gaps of ``mask`` narrower than ``width_px`` (a square of that side does
+    not fit in them): there one pixel's coverage decides whether the gap shows at all, so an outline in
+    (or missing from) it says nothing about where the skin is."""
+    background = ~mask
+    wide = binary_opening(background, structure=np.ones((width_px, width_px), bool))
+    return binary_dilation(background & ~wide, iterations=2)
 
 
 def outline_residuals(mesh: trimesh.Trimesh, normals: np.ndarray, view: View, mask_sdf_px: np.ndarray,
@@ -64,6 +77,8 @@ def outline_residuals(mesh: trimesh.Trimesh, normals: np.ndarray, view: View, ma
     coords = uv[:, ::-1].T  # map_coordinates wants (row, column)
     mesh_sdf = map_coordinates(signed_distance_px(silhouette), coords, order=1, mode="nearest")
     rim = inside & (cosine < options.rim_cosine) & (np.abs(mesh_sdf) < options.rim_pixels)
+    gaps = narrow_gaps(view.mask, options.min_gap_px) | narrow_gaps(silhouette, options.min_gap_px)
+    rim &= ~map_coordinates(gaps, coords, order=0, mode="nearest").astype(bool)
     mask_sdf = map_coordinates(mask_sdf_px, coords, order=1, mode="nearest")
     # The mask outline lies mask_sdf - mesh_sdf px beyond the mesh outline (along the outward image normal);
     # one pixel at depth z spans z / f metres, and a rim normal lies (almost) in the image plane.
