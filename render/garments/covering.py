@@ -1,11 +1,12 @@
-"""Skin under the clothes: which faces of an avatar's reconstructed mesh a dressed outfit covers, so that a
-render can leave them out and the captured surface (the person's own clothes, hair, a fitting error) never
-pokes through the cloth.
+"""Skin under the clothes: which faces of an avatar's reconstructed mesh (and which of its Gaussian splats) a
+dressed outfit covers, so that a render can leave them out and the captured surface (the person's own clothes,
+hair, a fitting error) never pokes through the cloth.
 
 Garments are dressed on the fitted anny body, so coverage is decided there: an anny vertex is covered when it
 lies inside a garment's capped shell (:mod:`twinkit.render.garments.shells`) and farther than a margin from
 the garment's openings (skin seen through a neck or a cuff stays). Each reconstructed-mesh vertex takes the
-coverage of its closest point on the anny body in the captured pose, the pose the body was fitted in.
+coverage of its closest point on the anny body in the captured pose, the pose the body was fitted in; so
+does each Gaussian splat's centre, so that a splat render leaves out the Gaussians under the cloth too.
 """
 
 from __future__ import annotations
@@ -35,19 +36,24 @@ def covered_vertices(body_vertices: np.ndarray, garments: list[tuple[np.ndarray,
 
 @dataclass
 class SkinMap:
-    """Each reconstructed-mesh vertex's closest point on the anny body: face (N,) and barycentrics (N, 3)."""
+    """Each point's (a reconstructed-mesh vertex's, a Gaussian splat's centre) closest point on the anny body:
+    face (N,) and barycentrics (N, 3)."""
 
     face: np.ndarray
     bary: np.ndarray
 
     @classmethod
     def between(cls, mesh_vertices: np.ndarray, body_vertices: np.ndarray, body_faces: np.ndarray) -> "SkinMap":
-        """The map from a mesh to the anny body, both given in the same pose and frame."""
+        """The map from a mesh's vertices (or any points) to the anny body, both in the same pose and frame."""
         face, bary, _ = closest_points(mesh_vertices, body_vertices, body_faces)
         return cls(face, bary)
+
+    def hidden_points(self, body_faces: np.ndarray, covered: np.ndarray) -> np.ndarray:
+        """(N,) bool: the mapped points (mesh vertices, splat centres) whose closest body point is mostly covered
+        (``covered`` (V,) from :func:`covered_vertices`)."""
+        return interpolate(body_faces, self.face, self.bary, covered.astype(np.float64)) > 0.5
 
     def hidden_faces(self, mesh_faces: np.ndarray, body_faces: np.ndarray, covered: np.ndarray) -> np.ndarray:
         """(F,) bool: the mesh faces whose three vertices map to covered body surface (``covered`` (V,) from
         :func:`covered_vertices`)."""
-        share = interpolate(body_faces, self.face, self.bary, covered.astype(np.float64))
-        return (share[np.asarray(mesh_faces)] > 0.5).all(axis=1)
+        return self.hidden_points(body_faces, covered)[np.asarray(mesh_faces)].all(axis=1)

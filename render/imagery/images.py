@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 import trimesh
 
 from twinkit.capture.cameras import Camera
@@ -40,22 +41,25 @@ class Look:
 @dataclass
 class Dressing:
     """An outfit dressed on the body in one pose: ``garments`` as (vertices in the rendering frame, faces),
-    and the avatar mesh's ``skin_faces`` it leaves bare (the rest are under the cloth)."""
+    the anny body vertices it covers (``covered_body`` (V,) bool) and the avatar mesh's ``skin_faces`` it
+    leaves bare (the rest are under the cloth)."""
 
     garments: list[tuple[np.ndarray, np.ndarray]]
+    covered_body: np.ndarray
     skin_faces: np.ndarray
 
 
 @dataclass
 class _PoseWork:
     """What the images of one pose share: the posed body, the posed splats, the anny body the garments
-    collide with and the outfits dressed on it."""
+    collide with, the outfits dressed on it and, per outfit, the posed splats it leaves bare."""
 
     label: str
     body: PosedBody
     splats: Gaussians | None = None
     collider: BodyCollider | None = None
     outfits: dict[str, Dressing] = field(default_factory=dict)
+    bare_splats: dict[str, Gaussians] = field(default_factory=dict)
 
 
 class ImageMaker:
@@ -98,7 +102,7 @@ class ImageMaker:
     def dressing(self, pose: PoseRequest, outfit: Outfit) -> Dressing:
         """The outfit dressed on the avatar's body in this pose (no garments, all skin for the bare avatar)."""
         if not outfit.items:
-            return Dressing([], self.subject.faces)
+            return Dressing([], np.zeros(len(self.subject.captured_body), dtype=bool), self.subject.faces)
         work = self._posed(pose)
         if outfit.label not in work.outfits:
             skeleton = self.subject.skeleton
@@ -106,16 +110,24 @@ class ImageMaker:
                 work.collider = BodyCollider(skeleton.body(pose.pose), skeleton.rig.faces)
             dressed = dress_body(work.collider, skeleton.transform[:3, 2], outfit.garments())
             worn = [(v, g.faces) for g, v in zip(dressed.garments, dressed.vertices)]
-            hidden = self.subject.covered_faces(covered_vertices(dressed.body_vertices, worn))
+            covered = covered_vertices(dressed.body_vertices, worn)
+            hidden = self.subject.covered_faces(covered)
             framed = [(trimesh.transform_points(v, self.subject.frame), f) for v, f in worn]
-            work.outfits[outfit.label] = Dressing(framed, self.subject.faces[~hidden])
+            work.outfits[outfit.label] = Dressing(framed, covered, self.subject.faces[~hidden])
         return work.outfits[outfit.label]
 
-    def _posed_splats(self, pose: PoseRequest) -> Gaussians:
+    def splats(self, pose: PoseRequest, outfit: Outfit) -> Gaussians:
+        """The Gaussians in this pose (capture world frame) less those the outfit covers, as the mesh renderer
+        leaves out the covered faces, so no skin or hair splat shows through the cloth."""
         work = self._posed(pose)
         if work.splats is None:
             work.splats = self.subject.posed_splats(pose.pose)
-        return work.splats
+        if not outfit.items:
+            return work.splats
+        if outfit.label not in work.bare_splats:
+            bare = torch.from_numpy(~self.subject.covered_splats(self.dressing(pose, outfit).covered_body))
+            work.bare_splats[outfit.label] = Gaussians(*(t[bare] for t in work.splats.tensors()))
+        return work.bare_splats[outfit.label]
 
     def layer(self, pose: PoseRequest, camera: Camera, outfit: Outfit) -> Layer:
         """The avatar (and outfit) seen by ``camera``, before the background."""
@@ -126,7 +138,7 @@ class ImageMaker:
         if self.look.renderer == "mesh":
             skin = self.mesh_renderer.body(body.vertices, dressing.skin_faces, self.subject.mesh.uv)
             return self.mesh_renderer.render([skin, *clothes], camera, self.lighting, target)
-        splats = render_splats(self._posed_splats(pose), camera, self.subject.frame, self.look.device)
+        splats = render_splats(self.splats(pose, outfit), camera, self.subject.frame, self.look.device)
         return over(self.mesh_renderer.render(clothes, camera, self.lighting, target), splats) if clothes else splats
 
     def image(self, pose: PoseRequest, camera: Camera, outfit: Outfit) -> np.ndarray:

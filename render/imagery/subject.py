@@ -61,15 +61,34 @@ class Subject:
         self._rest = rest_vertices(self.mesh.vertices, self.weights, self.skeleton)
 
     @functools.cached_property
+    def captured_body(self) -> np.ndarray:
+        """The fitted anny body's vertices (V, 3) in the captured pose (world frame)."""
+        return self.skeleton.body(self.skeleton.bind_pose)
+
+    @functools.cached_property
     def skin_map(self):
         """The mesh's correspondence with the fitted anny body, both as captured (world frame)."""
         from twinkit.render.garments.covering import SkinMap
 
-        return SkinMap.between(self.mesh.vertices, self.skeleton.body(self.skeleton.bind_pose), self.skeleton.rig.faces)
+        return SkinMap.between(self.mesh.vertices, self.captured_body, self.skeleton.rig.faces)
+
+    @functools.cached_property
+    def splat_map(self):
+        """The Gaussians' correspondence with the fitted anny body (their centres' closest body points), both as
+        captured (world frame)."""
+        from twinkit.render.garments.covering import SkinMap
+
+        return SkinMap.between(self.splats[0].means.detach().double().numpy(), self.captured_body,
+                               self.skeleton.rig.faces)
 
     def covered_faces(self, covered_body: np.ndarray) -> np.ndarray:
         """(F,) bool: the mesh faces over anny body vertices ``covered_body`` (V,) (a dressed outfit's)."""
         return self.skin_map.hidden_faces(self.faces, self.skeleton.rig.faces, covered_body)
+
+    def covered_splats(self, covered_body: np.ndarray) -> np.ndarray:
+        """(N,) bool: the Gaussians over anny body vertices ``covered_body`` (V,), by the rule of
+        :meth:`covered_faces` (their centres map to covered body surface)."""
+        return self.splat_map.hidden_points(self.skeleton.rig.faces, covered_body)
 
     @functools.cached_property
     def texture(self) -> Image.Image | None:
