@@ -145,3 +145,14 @@ def test_real_four_view_fit_matches_landmarks_and_masks(tmp_path):
     assert capture.manifest.extra["orientation_refinement"]["applied"]
     assert quality.keypoints_px_median <= 15.0
     assert quality.silhouette_iou_min >= 0.8, quality.views
+
+
+def test_fit_quality_of_a_view_without_landmarks_is_written_as_null():
+    import json
+
+    from twinkit.reconstruct.bodyfit.quality import FitQuality, ViewQuality
+
+    quality = FitQuality([ViewQuality("cam00", 4.2, 20, 0.9), ViewQuality("cam01", float("nan"), 0, 0.8)],
+                         4.2, 0.8, 0.85)
+    document = json.loads(json.dumps(quality.as_dict(), allow_nan=False))
+    assert document["views"][1]["keypoints_px"] is None and document["views"][0]["keypoints_px"] == 4.2

@@ -42,7 +42,13 @@ class FitQuality:
     silhouette_iou_mean: float
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """JSON-ready: a figure with nothing to measure (a view without confident landmarks) is None."""
+        def clean(value):
+            return None if isinstance(value, float) and not np.isfinite(value) else value
+
+        document = {key: clean(value) for key, value in asdict(self).items()}
+        document["views"] = [{key: clean(value) for key, value in view.items()} for view in document["views"]]
+        return document
 
 
 def body_mask(camera: Camera, vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
