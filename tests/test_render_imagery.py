@@ -14,10 +14,10 @@ import pytest
 from PIL import Image
 
 from twinkit.core.errors import InputError
+from twinkit.reconstruct.bodyfit.quality import body_mask
 
 FULL_BODY = ("front", "three-quarter", "side", "back")
 SIZE = 256
-SUPERSAMPLE = 8
 
 
 @pytest.fixture(scope="module")
@@ -99,13 +99,7 @@ def test_mesh_silhouette_matches_the_projected_posed_mesh(maker, subject):
         mask, cam = _silhouette(maker, pose, preset)
         world = pose_mesh(subject.mesh.vertices, subject.weights, subject.skeleton, load_pose(pose))
         framed = world @ subject.frame[:3, :3].T + subject.frame[:3, 3]
-        # Fill the projected triangles on an 8x finer grid (OpenCV pixel i spans [i - 0.5, i + 0.5]), 4 bits
-        # of sub-pixel precision, then keep the pixels at least half covered, as alpha >= 0.5 does.
-        fine = np.round(((cam.project(framed) + 0.5) * SUPERSAMPLE - 0.5) * 16).astype(np.int32)
-        covered = np.zeros((mask.shape[0] * SUPERSAMPLE, mask.shape[1] * SUPERSAMPLE), np.uint8)
-        for triangle in fine[subject.faces]:
-            cv2.fillConvexPoly(covered, triangle, 1, lineType=cv2.LINE_8, shift=4)
-        truth = covered.reshape(mask.shape[0], SUPERSAMPLE, mask.shape[1], SUPERSAMPLE).mean(axis=(1, 3)) >= 0.5
+        truth = body_mask(cam, framed, subject.faces)  # the pixels the mesh covers at least half
         iou = _iou(mask, truth)
         assert iou >= 0.98, (pose, preset, iou)
 

@@ -1,12 +1,13 @@
 """Posed splats agree with the posed mesh: the reconstructed avatar's splats and its mesh, both posed through
 the rig, rendered from the front, back and both sides; the splats' alpha (> 0.5) against the mesh's
-silhouette, as IoU."""
+silhouette (pixels it covers at least half), as IoU."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from twinkit.capture.cameras import Camera, look_at
 from twinkit.core.errors import InputError
 from twinkit.reconstruct.bodyfit.quality import body_mask
 
@@ -16,13 +17,11 @@ pytest.importorskip("robust_laplacian")
 POSES = ("t_pose", "seated", "arms_raised")
 VIEWS = {"front": 0.0, "left": 90.0, "back": 180.0, "right": 270.0}  # degrees about the body's up axis
 SIZE = 256
-MIN_IOU = 0.95
+MIN_IOU = 0.95  # issue #4's acceptance
 
 
-def _cameras(points: np.ndarray, front: np.ndarray, up: np.ndarray) -> dict:
+def _cameras(points: np.ndarray, front: np.ndarray, up: np.ndarray) -> dict[str, Camera]:
     """One camera per :data:`VIEWS`, 3 m from the points' centre, framing all of them with a 10% margin."""
-    from twinkit.capture.cameras import Camera, look_at
-
     centre = (points.min(axis=0) + points.max(axis=0)) / 2
     side = np.cross(up, front)
     out = {}
@@ -91,15 +90,15 @@ def test_posed_splats_cover_the_posed_mesh(rigged, bound, captured_ious, name):
     ious = _ious(rigged, bound, load_pose(name))
     print(f"{name}: IoU " + ", ".join(f"{v} {iou:.3f} (captured pose {captured_ious[v]:.3f})"
                                       for v, iou in ious.items()))
-    # Posing must keep splats and mesh together: no view loses more than 0.02 of the agreement they have in
-    # the captured pose (raised or crossed limbs seen from the side are thin silhouettes, where the ~1 px
-    # margin between splats and mesh weighs more: ~0.01 measured). The absolute agreement is a
-    # reconstruct-stage figure: since the mesh is refined onto the mask outlines, the preview splats' alpha
-    # > 0.5 stays about a pixel inside it (CI, 256 px: 0.931-0.952 over poses and views), short of the
-    # issue's 0.95 (MIN_IOU), recorded in docs/benchmarks.md; the floor asserted here is 0.92.
+    # The issue's acceptance: splats and mesh agree to IoU >= 0.95 in every pose and view. Measured (CI's
+    # preview avatar, 256 px, splat alpha > 0.5 against the mesh silhouette): captured pose
+    # 0.975-0.987, t_pose 0.977-0.983, seated 0.969-0.979, arms_raised 0.954-0.980. Posing costs at most
+    # 0.022 of the captured-pose agreement (arms_raised seen from the side: raised arms are thin silhouettes);
+    # more than 0.03 means the splats and the mesh no longer move together. (When body_mask still drew
+    # silhouettes ~0.5 px wide per outline, the same avatar scored only 0.930-0.952.)
     for view, iou in ious.items():
-        assert iou >= captured_ious[view] - 0.02, f"{name} {view}: {iou:.3f} vs {captured_ious[view]:.3f} unposed"
-    assert min(ious.values()) >= MIN_IOU - 0.03, f"{name}: IoU {ious}"
+        assert iou >= captured_ious[view] - 0.03, f"{name} {view}: {iou:.3f} vs {captured_ious[view]:.3f} unposed"
+    assert min(ious.values()) >= MIN_IOU, f"{name}: IoU {ious}"
 
 
 def test_an_avatar_without_splats_is_an_input_error(tmp_path):

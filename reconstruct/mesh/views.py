@@ -11,6 +11,7 @@ from twinkit.capture.cameras import PINHOLE, Camera
 from twinkit.capture.layout import Capture
 from twinkit.capture.media import read_image
 from twinkit.core.errors import InputError
+from twinkit.core.progress import warn
 
 
 @dataclass
@@ -58,6 +59,9 @@ def load_views(capture: Capture, frame: int | None = None, size: int | None = No
         if rgb.shape[:2] != (cam.height, cam.width) or mask.shape[:2] != (cam.height, cam.width):
             raise InputError(f"image size {rgb.shape[1]}x{rgb.shape[0]} does not match camera {cam.name} "
                              f"({cam.width}x{cam.height})", capture.image_path(cam.name, frame))
+        if not (mask > 127).any():  # the capture stage did not find the subject: the photo says nothing here
+            warn(f"{cam.name}: the subject's mask is empty; view left out of meshing and texturing")
+            continue
         views.append(View(target, cam.resample_image(rgb, target),
                           cam.resample_image(mask, target, nearest=True) > 127))
     return views

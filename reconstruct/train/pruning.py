@@ -37,8 +37,9 @@ def outside_fraction(means: Tensor, views: list[View], masks: list[Tensor]) -> T
         K = torch.as_tensor(cam.K, dtype=means.dtype, device=means.device)
         pts = means @ R.T + t
         pix = pts @ K.T
-        u = (pix[:, 0] / pix[:, 2].clamp_min(1e-9)).floor().long()
-        v = (pix[:, 1] / pix[:, 2].clamp_min(1e-9)).floor().long()
+        # OpenCV's pixel centres lie at integers: the pixel holding a point is its rounded coordinate
+        u = (pix[:, 0] / pix[:, 2].clamp_min(1e-9)).round().long()
+        v = (pix[:, 1] / pix[:, 2].clamp_min(1e-9)).round().long()
         ok = (pts[:, 2] > 0) & (u >= 0) & (u < cam.width) & (v >= 0) & (v < cam.height)
         hit = mask[v.clamp(0, cam.height - 1), u.clamp(0, cam.width - 1)]
         in_frame += ok.float()

@@ -17,7 +17,8 @@ from gsplat.strategy import DefaultStrategy
 
 from twinkit.capture.layout import Capture
 from twinkit.core.atomic import write_json
-from twinkit.core.progress import detail, progress, progress_bar
+from twinkit.core.errors import InputError
+from twinkit.core.progress import detail, progress, progress_bar, warn
 from twinkit.reconstruct.splats import Gaussians, camera_tensors, get_rasterizer, write_ply
 from twinkit.reconstruct.train.checkpoint import CHECKPOINTS, load_latest, save_checkpoint
 from twinkit.reconstruct.train.evaluate import evaluate
@@ -69,7 +70,20 @@ def _load_views(capture: Capture, options: TrainOptions, device: torch.device) -
              for cam in progress(train_cams + held_cams, "loading views", unit="view")]
     for view in views:
         view.image, view.mask = view.image.to(device), view.mask.to(device)
-    return views[:len(train_cams)], views[len(train_cams):]
+    train, held = views[:len(train_cams)], views[len(train_cams):]
+    return without_subjectless(train), without_subjectless(held)
+
+
+def without_subjectless(views: list[View]) -> list[View]:
+    """``views`` less those whose mask is empty (the capture stage did not find the subject there): their
+    images still show the person, so an empty mask would teach the splats that nobody is there."""
+    kept = [view for view in views if bool(view.mask.any())]
+    for view in views:
+        if not bool(view.mask.any()):
+            warn(f"{view.camera.name}: the subject's mask is empty; view left out of training")
+    if views and not kept:
+        raise InputError("no view has the subject in its mask")
+    return kept
 
 
 def train_splats(capture: Capture, body_vertices: np.ndarray, body_faces: np.ndarray, out_dir: str | Path,
