@@ -62,10 +62,11 @@ def narrow_gaps(mask: np.ndarray, width_px: int) -> np.ndarray:
 
 
 def outline_residuals(mesh: trimesh.Trimesh, normals: np.ndarray, view: View, mask_sdf_px: np.ndarray,
-                      scene: o3d.t.geometry.RaycastingScene, options: SilhouetteOptions
+                      mask_gaps: np.ndarray, scene: o3d.t.geometry.RaycastingScene, options: SilhouetteOptions
                       ) -> tuple[np.ndarray, np.ndarray]:
     """Rim vertices of ``mesh`` in ``view`` and how far (metres, + outward) each should move along its normal
-    to put the mesh's outline on the mask's (``mask_sdf_px``: :func:`signed_distance_px` of the view's mask)."""
+    to put the mesh's outline on the mask's (``mask_sdf_px``: :func:`signed_distance_px` of the view's mask;
+    ``mask_gaps``: its :func:`narrow_gaps`)."""
     cam = view.camera
     silhouette = np.isfinite(scene.cast_rays(pixel_rays(cam))["t_hit"].numpy())
     local = cam.to_camera(np.asarray(mesh.vertices))
@@ -78,7 +79,7 @@ def outline_residuals(mesh: trimesh.Trimesh, normals: np.ndarray, view: View, ma
     coords = uv[:, ::-1].T  # map_coordinates wants (row, column)
     mesh_sdf = map_coordinates(signed_distance_px(silhouette), coords, order=1, mode="nearest")
     rim = inside & (cosine < options.rim_cosine) & (np.abs(mesh_sdf) < options.rim_pixels)
-    gaps = narrow_gaps(view.mask, options.min_gap_px) | narrow_gaps(silhouette, options.min_gap_px)
+    gaps = mask_gaps | narrow_gaps(silhouette, options.min_gap_px)
     rim &= ~map_coordinates(gaps, coords, order=0, mode="nearest").astype(bool)
     mask_sdf = map_coordinates(mask_sdf_px, coords, order=1, mode="nearest")
     # The mask outline lies mask_sdf - mesh_sdf px beyond the mesh outline (along the outward image normal);
@@ -118,7 +119,9 @@ def refine_to_silhouettes(mesh: trimesh.Trimesh, views: list[View],
     (undistorted pinhole views of one frame), and figures: the mean residual (mm, + when the mesh lies inside
     the outlines) before and after and the fraction of vertices that had direct evidence."""
     options = options or SilhouetteOptions()
-    mask_sdfs = [signed_distance_px(view.mask) for view in views]  # the masks stay; the mesh moves
+    # the masks stay; the mesh moves
+    mask_sdfs = [signed_distance_px(view.mask) for view in views]
+    mask_gaps = [narrow_gaps(view.mask, options.min_gap_px) for view in views]
     refined = mesh.copy()
     figures: dict[str, float] = {}
     for step in range(options.iterations + 1):
@@ -126,7 +129,8 @@ def refine_to_silhouettes(mesh: trimesh.Trimesh, views: list[View],
         scene = o3d.t.geometry.RaycastingScene()
         scene.add_triangles(o3d.core.Tensor(np.asarray(refined.vertices, np.float32)),
                             o3d.core.Tensor(np.asarray(refined.faces, np.uint32)))
-        found = [outline_residuals(refined, normals, view, sdf, scene, options) for view, sdf in zip(views, mask_sdfs)]
+        found = [outline_residuals(refined, normals, view, sdf, gaps, scene, options)
+                 for view, sdf, gaps in zip(views, mask_sdfs, mask_gaps)]
         index = np.concatenate([f[0] for f in found])
         offset = np.concatenate([f[1] for f in found])
         keep = np.abs(offset) <= options.max_offset

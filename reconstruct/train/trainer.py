@@ -77,9 +77,11 @@ def _load_views(capture: Capture, options: TrainOptions, device: torch.device) -
 def without_subjectless(views: list[View]) -> list[View]:
     """``views`` less those whose mask is empty (the capture stage did not find the subject there): their
     images still show the person, so an empty mask would teach the splats that nobody is there."""
-    kept = [view for view in views if bool(view.mask.any())]
+    kept = []
     for view in views:
-        if not bool(view.mask.any()):
+        if bool(view.mask.any()):
+            kept.append(view)
+        else:
             warn(f"{view.camera.name}: the subject's mask is empty; view left out of training")
     if views and not kept:
         raise InputError("no view has the subject in its mask")

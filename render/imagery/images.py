@@ -41,12 +41,12 @@ class Look:
 @dataclass
 class Dressing:
     """An outfit dressed on the body in one pose: ``garments`` as (vertices in the rendering frame, faces),
-    the anny body vertices it covers (``covered_body`` (V,) bool) and the avatar mesh's ``skin_faces`` it
-    leaves bare (the rest are under the cloth)."""
+    the avatar mesh's ``skin_faces`` it leaves bare (the rest are under the cloth) and the anny body vertices
+    it covers (``covered_body`` (V,) bool; None for the bare avatar)."""
 
     garments: list[tuple[np.ndarray, np.ndarray]]
-    covered_body: np.ndarray
     skin_faces: np.ndarray
+    covered_body: np.ndarray | None = None
 
 
 @dataclass
@@ -102,7 +102,7 @@ class ImageMaker:
     def dressing(self, pose: PoseRequest, outfit: Outfit) -> Dressing:
         """The outfit dressed on the avatar's body in this pose (no garments, all skin for the bare avatar)."""
         if not outfit.items:
-            return Dressing([], np.zeros(len(self.subject.captured_body), dtype=bool), self.subject.faces)
+            return Dressing([], self.subject.faces)
         work = self._posed(pose)
         if outfit.label not in work.outfits:
             skeleton = self.subject.skeleton
@@ -113,7 +113,7 @@ class ImageMaker:
             covered = covered_vertices(dressed.body_vertices, worn)
             hidden = self.subject.covered_faces(covered)
             framed = [(trimesh.transform_points(v, self.subject.frame), f) for v, f in worn]
-            work.outfits[outfit.label] = Dressing(framed, covered, self.subject.faces[~hidden])
+            work.outfits[outfit.label] = Dressing(framed, self.subject.faces[~hidden], covered)
         return work.outfits[outfit.label]
 
     def splats(self, pose: PoseRequest, outfit: Outfit) -> Gaussians:
