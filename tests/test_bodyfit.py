@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -99,6 +100,23 @@ def test_missing_mask_is_a_clear_input_error(tmp_path, studio):
     with pytest.raises(InputError, match="mask missing") as err:
         fit_body(Capture.open(capture), FitOptions(landmark_steps=1, silhouette_steps=1))
     assert err.value.path.name == "000000.png"
+
+
+@pytest.mark.slow
+def test_view_without_the_subject_is_left_out_of_the_fit(tmp_path, studio, caplog):
+    """A view whose mask is empty (the capture stage found nobody there) is skipped with a warning instead of
+    aborting the fit; the others still give the body (checked against the GT body)."""
+    from twinkit.capture.layout import Capture
+    from twinkit.reconstruct.bodyfit import fit_body
+
+    capture = shutil.copytree(studio[1], tmp_path / "capture")
+    path = capture / "masks" / "cam00" / "000000.png"
+    cv2.imwrite(str(path), np.zeros_like(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)))
+    with caplog.at_level(logging.WARNING, logger="twinkit"):
+        fit = fit_body(Capture.open(capture))
+    assert "cam00: the subject's mask is empty" in caplog.text
+    truth = trimesh.load(studio[0] / "gt" / "body.ply", process=False).vertices
+    assert 100 * np.linalg.norm(fit.vertices - truth, axis=1).mean() < 1.5
 
 
 @pytest.mark.slow

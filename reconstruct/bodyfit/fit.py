@@ -14,7 +14,7 @@ from twinkit.core.errors import QualityError
 from twinkit.core.progress import detail, progress
 from twinkit.reconstruct.bodyfit.losses import landmark_loss, silhouette_loss
 from twinkit.reconstruct.bodyfit.model import PHENOTYPE_KEYS, POSE_BONES, AnnyBody, BodyState
-from twinkit.reconstruct.bodyfit.targets import Landmarks, read_landmarks, read_silhouette
+from twinkit.reconstruct.bodyfit.targets import Landmarks, read_landmarks, read_silhouettes
 
 
 @dataclass
@@ -73,10 +73,6 @@ def _inliers(body: AnnyBody, state: BodyState, landmarks: Landmarks, within_m: f
     return replace(landmarks, weights=np.where(explained, landmarks.weights, 0.0))
 
 
-def _spread(items: list, count: int) -> list:
-    return [items[i] for i in np.linspace(0, len(items) - 1, min(count, len(items))).round().astype(int)]
-
-
 def _optimise(state: BodyState, params: list[torch.Tensor], loss_fn, steps: int, lr: float,
               label: str) -> float:
     for p in params:
@@ -107,8 +103,7 @@ def fit_body(capture: Capture, options: FitOptions | None = None, body: AnnyBody
     timings = {}
     start = time.perf_counter()
     landmarks = read_landmarks(capture, frame, body.keypoint_names)
-    silhouettes = [read_silhouette(capture, cam, frame, options.contour_points)
-                   for cam in _spread(capture.cameras, options.max_cameras)]
+    silhouettes = read_silhouettes(capture, frame, options.max_cameras, options.contour_points)
     centre = landmarks.points.mean(axis=0)
     metres_per_px = [np.linalg.norm(s.camera.center - centre) / s.camera.K[0, 0] for s in silhouettes]
     timings["read"] = time.perf_counter() - start

@@ -13,6 +13,7 @@ from twinkit.capture.cameras import Camera
 from twinkit.capture.landmarks_io import read_landmarks3d
 from twinkit.capture.layout import LANDMARKS_3D, Capture
 from twinkit.core.errors import InputError
+from twinkit.core.progress import warn
 
 MIN_LANDMARKS = 8          # below this the global transform is not determined
 REPROJECTION_SCALE_PX = 4.0  # landmark weight 1 / (1 + (err / scale)^2)
@@ -60,8 +61,8 @@ def read_landmarks(capture: Capture, frame: int, keypoint_names: list[str]) -> L
     return Landmarks(np.array(index), np.array(points), np.array(weights))
 
 
-def read_silhouette(capture: Capture, camera: Camera, frame: int, contour_points: int) -> Silhouette:
-    """Load ``masks/<cam>/<frame>.png`` and derive its outside-distance map and outer contour."""
+def read_mask(capture: Capture, camera: Camera, frame: int) -> np.ndarray:
+    """The subject's mask (bool (H, W), as stored: in the distorted image) of ``camera`` at ``frame``."""
     path = capture.mask_path(camera.name, frame)
     if not path.is_file():
         raise InputError("mask missing", path)
@@ -71,9 +72,24 @@ def read_silhouette(capture: Capture, camera: Camera, frame: int, contour_points
     if mask.shape != (camera.height, camera.width):
         raise InputError(f"mask is {mask.shape[1]}x{mask.shape[0]}, camera {camera.name} is "
                          f"{camera.width}x{camera.height}", path)
-    if not np.any(mask > 127):
-        raise InputError("mask is empty (no subject in this view)", path)
-    return silhouette_from_mask(camera, camera.undistort_image(mask, nearest=True) > 127, contour_points)
+    return mask > 127
+
+
+def read_silhouettes(capture: Capture, frame: int, count: int, contour_points: int) -> list[Silhouette]:
+    """Silhouettes of ``count`` views spread evenly over the rig, among those whose mask shows the subject
+    (a view where the capture stage found nobody is left out with a warning)."""
+    shown = []
+    for camera in capture.cameras:
+        mask = read_mask(capture, camera, frame)
+        if mask.any():
+            shown.append((camera, mask))
+        else:
+            warn(f"{camera.name}: the subject's mask is empty; view left out of the body fit")
+    if not shown:
+        raise InputError(f"no view's mask shows the subject in frame {frame}", capture.root / "masks")
+    chosen = [shown[i] for i in np.linspace(0, len(shown) - 1, min(count, len(shown))).round().astype(int)]
+    return [silhouette_from_mask(camera, camera.undistort_image(mask.astype(np.uint8) * 255, nearest=True) > 127,
+                                 contour_points) for camera, mask in chosen]
 
 
 def silhouette_from_mask(camera: Camera, mask: np.ndarray, contour_points: int) -> Silhouette:
