@@ -189,3 +189,15 @@ def test_girth_ignores_an_inner_pocket_of_the_surface():
     body = trimesh.util.concatenate([outer, pocket])
     axis = np.zeros(3)
     assert abs(girth(body, axis, UP, axis) - 2 * math.pi * 0.15) < 0.001
+
+
+def test_girth_ignores_an_inner_pocket_that_pokes_through_the_skin():
+    # Found on a bench avatar (waist measured 42 cm short): a self-intersecting inner surface whose section
+    # loop pokes ~1 mm out of the trunk's, so it is not strictly inside; it is still a pocket, not the trunk.
+    outer = trimesh.creation.cylinder(radius=0.15, height=1.0, sections=128)
+    pocket = trimesh.creation.cylinder(radius=0.08, height=0.2, sections=64)
+    pocket.apply_translation([0.071, 0.0, 0.0])  # reaches 0.151 m: 1 mm beyond the skin
+    pocket.invert()
+    body = trimesh.util.concatenate([outer, pocket])
+    axis = np.zeros(3)
+    assert abs(girth(body, axis, UP, axis) - 2 * math.pi * 0.15) < 0.002

@@ -63,6 +63,15 @@ def _close_gaps(curves: list[np.ndarray], gap: float) -> list[np.ndarray]:
     return rings
 
 
+NESTED_FRACTION = 0.95  # a loop with this share of its area inside another counts as inside it
+
+
+def _nested(inner: shapely.Polygon, outer: shapely.Polygon) -> bool:
+    """Whether ``inner`` lies inside ``outer``, allowing it to poke slightly out (a scanned surface's inner
+    pocket that crosses the skin)."""
+    return outer.intersects(inner) and outer.intersection(inner).area >= NESTED_FRACTION * inner.area
+
+
 def part_loop(mesh: trimesh.Trimesh, origin: np.ndarray, normal: np.ndarray,
               inside: np.ndarray) -> shapely.Polygon | None:
     """The section loop that encloses ``inside`` (projected onto the plane), else the nearest one; ``None``
@@ -73,8 +82,7 @@ def part_loop(mesh: trimesh.Trimesh, origin: np.ndarray, normal: np.ndarray,
         return None
     point = shapely.Point(trimesh.transform_points(np.asarray(inside, dtype=float)[None], to_plane)[0, :2])
     enclosing = [p for p in loops if p.contains(point)]
-    outlines = [p for p in enclosing
-                if sum(q is not p and q.contains(p) for q in loops) % 2 == 0]
+    outlines = [p for p in enclosing if sum(q is not p and _nested(p, q) for q in loops) % 2 == 0]
     if outlines or enclosing:
         return min(outlines or enclosing, key=lambda p: p.area)
     return min(loops, key=lambda p: p.distance(point))
