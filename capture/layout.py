@@ -28,6 +28,7 @@ from twinkit.capture.cameras import CAMERAS_NAME, Camera, read_cameras
 from twinkit.core.atomic import read_json
 from twinkit.core.errors import InputError
 from twinkit.core.manifest import Manifest
+from twinkit.core.progress import warn
 
 KIND = "capture"
 LANDMARKS_2D = "landmarks2d.json"
@@ -100,3 +101,13 @@ class Capture:
 
     def landmarks3d(self) -> dict:
         return read_json(self.root / LANDMARKS_3D)
+
+
+def shows_subject(mask, camera: str, left_out_of: str) -> bool:
+    """Whether a view's boolean subject ``mask`` (NumPy or torch) has any subject pixel. A view where the
+    capture stage found nobody still shows the person in its photo, so every stage leaves it out; this warns
+    that ``camera``'s view is left out of ``left_out_of``."""
+    if bool(mask.any()):
+        return True
+    warn(f"{camera}: the subject's mask is empty; view left out of {left_out_of}")
+    return False

@@ -132,3 +132,27 @@ def test_resume_after_an_interruption_matches_an_uninterrupted_run(small_capture
     assert result.metrics["steps"] == trained.metrics["steps"]
     assert abs(result.metrics["held_out"]["psnr_mean"] - trained.metrics["held_out"]["psnr_mean"]) < 0.3
     assert abs(len(result.gaussians) - len(trained.gaussians)) <= 0.02 * len(trained.gaussians)
+
+
+def test_views_without_the_subject_are_left_out_of_training(caplog) -> None:
+    """A view whose mask is empty (the capture stage found nobody) would teach the splats that nobody is
+    there: it is left out with a warning; no view with the subject at all is an input error."""
+    import logging
+
+    import torch
+
+    from twinkit.reconstruct.train.trainer import without_subjectless
+    from twinkit.reconstruct.train.views import View
+
+    R, t = look_at(np.array([0.0, -3.0, 1.0]), np.zeros(3), np.array([0.0, 0.0, 1.0]))
+    views = []
+    for name, filled in (("cam00", True), ("cam01", False)):
+        mask = torch.zeros(8, 8, 1)
+        mask[2:5, 2:5] = float(filled)
+        views.append(View(Camera(name, 8, 8, [[8, 0, 4], [0, 8, 4], [0, 0, 1]], R, t), torch.zeros(8, 8, 3), mask))
+    with caplog.at_level(logging.WARNING, logger="twinkit"):
+        kept = without_subjectless(views)
+    assert [v.camera.name for v in kept] == ["cam00"]
+    assert "cam01: the subject's mask is empty; view left out of training" in caplog.text
+    with pytest.raises(InputError, match="no view has the subject"):
+        without_subjectless(views[1:])

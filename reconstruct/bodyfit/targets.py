@@ -11,9 +11,8 @@ import torch
 from twinkit.capture import blazepose
 from twinkit.capture.cameras import Camera
 from twinkit.capture.landmarks_io import read_landmarks3d
-from twinkit.capture.layout import LANDMARKS_3D, Capture
+from twinkit.capture.layout import LANDMARKS_3D, Capture, shows_subject
 from twinkit.core.errors import InputError
-from twinkit.core.progress import warn
 
 MIN_LANDMARKS = 8          # below this the global transform is not determined
 REPROJECTION_SCALE_PX = 4.0  # landmark weight 1 / (1 + (err / scale)^2)
@@ -78,17 +77,12 @@ def read_mask(capture: Capture, camera: Camera, frame: int) -> np.ndarray:
 def read_silhouettes(capture: Capture, frame: int, count: int, contour_points: int) -> list[Silhouette]:
     """Silhouettes of ``count`` views spread evenly over the rig, among those whose mask shows the subject
     (a view where the capture stage found nobody is left out with a warning)."""
-    shown = []
-    for camera in capture.cameras:
-        mask = read_mask(capture, camera, frame)
-        if mask.any():
-            shown.append((camera, mask))
-        else:
-            warn(f"{camera.name}: the subject's mask is empty; view left out of the body fit")
+    masks = [(camera, read_mask(capture, camera, frame)) for camera in capture.cameras]
+    shown = [(camera, mask) for camera, mask in masks if shows_subject(mask, camera.name, "the body fit")]
     if not shown:
         raise InputError(f"no view's mask shows the subject in frame {frame}", capture.root / "masks")
     chosen = [shown[i] for i in np.linspace(0, len(shown) - 1, min(count, len(shown))).round().astype(int)]
-    return [silhouette_from_mask(camera, camera.undistort_image(mask.astype(np.uint8) * 255, nearest=True) > 127,
+    return [silhouette_from_mask(camera, camera.undistort_image(mask.astype(np.uint8), nearest=True) > 0,
                                  contour_points) for camera, mask in chosen]
 
 

@@ -8,10 +8,9 @@ import numpy as np
 import open3d as o3d
 
 from twinkit.capture.cameras import PINHOLE, Camera
-from twinkit.capture.layout import Capture
+from twinkit.capture.layout import Capture, shows_subject
 from twinkit.capture.media import read_image
 from twinkit.core.errors import InputError
-from twinkit.core.progress import warn
 
 
 @dataclass
@@ -59,8 +58,7 @@ def load_views(capture: Capture, frame: int | None = None, size: int | None = No
         if rgb.shape[:2] != (cam.height, cam.width) or mask.shape[:2] != (cam.height, cam.width):
             raise InputError(f"image size {rgb.shape[1]}x{rgb.shape[0]} does not match camera {cam.name} "
                              f"({cam.width}x{cam.height})", capture.image_path(cam.name, frame))
-        if not (mask > 127).any():  # the capture stage did not find the subject: the photo says nothing here
-            warn(f"{cam.name}: the subject's mask is empty; view left out of meshing and texturing")
+        if not shows_subject(mask > 127, cam.name, "meshing and texturing"):
             continue
         views.append(View(target, cam.resample_image(rgb, target),
                           cam.resample_image(mask, target, nearest=True) > 127))

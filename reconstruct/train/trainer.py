@@ -15,10 +15,10 @@ import numpy as np
 import torch
 from gsplat.strategy import DefaultStrategy
 
-from twinkit.capture.layout import Capture
+from twinkit.capture.layout import Capture, shows_subject
 from twinkit.core.atomic import write_json
 from twinkit.core.errors import InputError
-from twinkit.core.progress import detail, progress, progress_bar, warn
+from twinkit.core.progress import detail, progress, progress_bar
 from twinkit.reconstruct.splats import Gaussians, camera_tensors, get_rasterizer, write_ply
 from twinkit.reconstruct.train.checkpoint import CHECKPOINTS, load_latest, save_checkpoint
 from twinkit.reconstruct.train.evaluate import evaluate
@@ -75,14 +75,8 @@ def _load_views(capture: Capture, options: TrainOptions, device: torch.device) -
 
 
 def without_subjectless(views: list[View]) -> list[View]:
-    """``views`` less those whose mask is empty (the capture stage did not find the subject there): their
-    images still show the person, so an empty mask would teach the splats that nobody is there."""
-    kept = []
-    for view in views:
-        if bool(view.mask.any()):
-            kept.append(view)
-        else:
-            warn(f"{view.camera.name}: the subject's mask is empty; view left out of training")
+    """``views`` less those whose mask is empty (see :func:`~twinkit.capture.layout.shows_subject`)."""
+    kept = [view for view in views if shows_subject(view.mask, view.camera.name, "training")]
     if views and not kept:
         raise InputError("no view has the subject in its mask")
     return kept
