@@ -166,8 +166,6 @@ def test_real_four_view_fit_matches_landmarks_and_masks(tmp_path):
 
 
 def test_fit_quality_of_a_view_without_landmarks_is_written_as_null():
-    import json
-
     from twinkit.reconstruct.bodyfit.quality import FitQuality, ViewQuality
 
     quality = FitQuality([ViewQuality("cam00", 4.2, 20, 0.9), ViewQuality("cam01", float("nan"), 0, 0.8)],

@@ -28,7 +28,8 @@ def fuse_depth(cameras: list[Camera], depths: np.ndarray, alphas: np.ndarray, ma
     empty = ~solid if masks is None else ~masks
     if masks is not None:
         solid &= masks
-    if not solid.any():
+    seen = solid.reshape(len(solid), -1).any(axis=1)  # views with some surface (Open3D aborts on the others)
+    if not seen.any():
         raise QualityError("depth fusion found no surface: no view has opaque splats inside its mask")
     far = 0.5 * depth_max  # "background": far behind the subject, yet a valid depth
 
@@ -41,7 +42,7 @@ def fuse_depth(cameras: list[Camera], depths: np.ndarray, alphas: np.ndarray, ma
     blocks = np.unique(np.concatenate([
         grid.compute_unique_block_coordinates(image(np.where(solid[v], depths[v], 0.0)), intrinsics[v],
                                               extrinsics[v], depth_scale=1.0, depth_max=depth_max).numpy()
-        for v in range(len(cameras)) if solid[v].any()]), axis=0)  # Open3D aborts on a view with no surface
+        for v in np.flatnonzero(seen)]), axis=0)
     # ... then let every camera update all of them, carving with its background pixels.
     for v in range(len(cameras)):
         depth = image(np.where(solid[v], depths[v], np.where(empty[v], far, 0.0)))

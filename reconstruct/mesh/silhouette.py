@@ -119,8 +119,7 @@ def refine_to_silhouettes(mesh: trimesh.Trimesh, views: list[View],
     (undistorted pinhole views of one frame), and figures: the mean residual (mm, + when the mesh lies inside
     the outlines) before and after and the fraction of vertices that had direct evidence."""
     options = options or SilhouetteOptions()
-    # the masks stay; the mesh moves
-    mask_sdfs = [signed_distance_px(view.mask) for view in views]
+    mask_sdfs = [signed_distance_px(view.mask) for view in views]  # the masks stay; the mesh moves
     mask_gaps = [narrow_gaps(view.mask, options.min_gap_px) for view in views]
     refined = mesh.copy()
     figures: dict[str, float] = {}
