@@ -56,6 +56,22 @@ def test_fusion_recovers_two_spheres_without_bridging_them() -> None:
     assert chamfer_mm(single, left.copy().apply_translation([np.sign(single.centroid[0]) * 0.22, 0, 0])) < 2.0
 
 
+def test_fused_mesh_order_does_not_depend_on_the_order_marching_cubes_emits() -> None:
+    # Open3D's threads emit vertices and triangles in varying order; the fused mesh is put in one order.
+    from twinkit.reconstruct.mesh.fuse import canonical_order
+
+    sphere = trimesh.creation.icosphere(subdivisions=3)
+    rng = np.random.default_rng(0)
+    shuffle = rng.permutation(len(sphere.vertices))
+    rank = np.empty_like(shuffle)
+    rank[shuffle] = np.arange(len(shuffle))
+    shuffled_faces = np.roll(rank[sphere.faces], 1, axis=1)[rng.permutation(len(sphere.faces))]  # rotated too
+    a = canonical_order(np.asarray(sphere.vertices), np.asarray(sphere.faces))
+    b = canonical_order(np.asarray(sphere.vertices)[shuffle], shuffled_faces)
+    assert np.array_equal(a.vertices, b.vertices) and np.array_equal(a.faces, b.faces)
+    assert np.isclose(a.area, sphere.area) and a.is_watertight
+
+
 def test_undistorted_view_puts_a_point_where_the_pinhole_camera_projects_it() -> None:
     from twinkit.reconstruct.mesh.views import pinhole
 
