@@ -53,13 +53,14 @@ class BodyFit:
     frame: int
     losses: dict[str, float] = field(default_factory=dict)   # final loss per stage
     timings_s: dict[str, float] = field(default_factory=dict)
+    landmarks: np.ndarray | None = None  # (K, 3) the keypoints where BlazePose puts them (for fit_quality)
 
 
 def _initial_placement(body: AnnyBody, landmarks: Landmarks) -> BodyState:
     """Rigidly align the average anny's keypoints to the landmarks (weighted Kabsch, no scale)."""
     state = BodyState.rest(np.zeros(3), np.zeros(3))
     with torch.no_grad():
-        rest = body(state).keypoints[torch.from_numpy(landmarks.keypoint_index)]
+        rest = body(state).landmarks[torch.from_numpy(landmarks.keypoint_index)]
     rotation, translation = roma.rigid_points_registration(
         rest, torch.from_numpy(landmarks.points), weights=torch.from_numpy(landmarks.weights))
     return BodyState.rest(roma.rotmat_to_rotvec(rotation).numpy(), translation.numpy())
@@ -68,7 +69,7 @@ def _initial_placement(body: AnnyBody, landmarks: Landmarks) -> BodyState:
 def _inliers(body: AnnyBody, state: BodyState, landmarks: Landmarks, within_m: float) -> Landmarks:
     """The landmarks the landmark-only fit explains (keypoint within ``within_m``); the others weigh 0."""
     with torch.no_grad():
-        keypoints = body(state).keypoints[torch.from_numpy(landmarks.keypoint_index)].numpy()
+        keypoints = body(state).landmarks[torch.from_numpy(landmarks.keypoint_index)].numpy()
     explained = np.linalg.norm(keypoints - landmarks.points, axis=1) <= within_m
     return replace(landmarks, weights=np.where(explained, landmarks.weights, 0.0))
 
@@ -115,7 +116,7 @@ def fit_body(capture: Capture, options: FitOptions | None = None, body: AnnyBody
 
     def landmarks_loss() -> torch.Tensor:
         posed = body(state)
-        return landmark_loss(posed.keypoints, landmarks, float(next(schedule))) \
+        return landmark_loss(posed.landmarks, landmarks, float(next(schedule))) \
             + options.pose_prior * (state.pose.norm(dim=-1) ** 2).sum()
 
     losses["landmarks"] = _optimise(state, state.tensors(), landmarks_loss, options.landmark_steps,
@@ -129,7 +130,7 @@ def fit_body(capture: Capture, options: FitOptions | None = None, body: AnnyBody
         verts = posed.vertices[::options.vertex_stride]
         sil = sum(silhouette_loss(verts, s, m) for s, m in zip(silhouettes, metres_per_px)) / len(silhouettes)
         angles = state.pose.norm(dim=-1)
-        return sil + options.landmark_weight * landmark_loss(posed.keypoints, inliers, scale=None) \
+        return sil + options.landmark_weight * landmark_loss(posed.landmarks, inliers, scale=None) \
             + options.pose_prior * (angles**2).sum()
 
     start = time.perf_counter()
@@ -148,6 +149,7 @@ def fit_body(capture: Capture, options: FitOptions | None = None, body: AnnyBody
         vertices=posed.vertices.numpy().copy(),
         faces=body.faces,
         keypoints=posed.keypoints.numpy().copy(),
+        landmarks=posed.landmarks.numpy().copy(),
         keypoint_names=body.keypoint_names,
         stature_m=body.stature(posed),
         frame=frame,

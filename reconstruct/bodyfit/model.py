@@ -8,6 +8,8 @@ import numpy as np
 import roma
 import torch
 
+from twinkit.reconstruct.bodyfit.blazepose_regressor import blazepose_weights
+
 PHENOTYPE_KEYS = ("gender", "age", "muscle", "weight", "height", "proportions")
 # Bones the fit rotates (anny "local-ref" deltas about world-aligned axes); the rest keep anny's rest pose.
 POSE_BONES = ("upperarm01.L", "upperarm01.R", "lowerarm01.L", "lowerarm01.R", "upperleg01.L",
@@ -45,21 +47,28 @@ class BodyState:
 
 @dataclass
 class Posed:
-    """A forward pass: world-frame vertices and COCO keypoints, plus anny's rest-pose vertices."""
+    """A forward pass: world-frame vertices, COCO keypoints in anny's convention and in BlazePose's (what
+    the detections are compared to), plus anny's rest-pose vertices."""
 
     vertices: torch.Tensor       # (V, 3) world
-    keypoints: torch.Tensor      # (K, 3) world
+    keypoints: torch.Tensor      # (K, 3) world, anny's COCO regressor
+    landmarks: torch.Tensor      # (K, 3) world, the same names where BlazePose puts them
     rest_vertices: torch.Tensor  # (V, 3) anny frame, rest pose (for anthropometry)
 
 
 class AnnyBody:
-    """The anny model with its COCO keypoint regressor and anthropometry, evaluated from a :class:`BodyState`."""
+    """The anny model with its COCO keypoint regressors (anny's, and corrected to BlazePose's convention)
+    and anthropometry, evaluated from a :class:`BodyState`."""
 
     def __init__(self) -> None:
         from twinkit.capture.studio.body import anny_model  # heavy (torch, warp): only when fitting
+        from twinkit.core.anny_runtime import anny
 
         self.model, self.regressor, self.anthropometry = anny_model()
         self.keypoint_names: list[str] = list(self.regressor.labels)
+        weights = blazepose_weights(self.regressor.regression_weights.numpy(), self.keypoint_names)
+        self.landmark_regressor = anny.KeypointsRegressor(self.regressor.regression_weights.new_tensor(weights),
+                                                          self.keypoint_names)
         self.faces = self.model.faces.numpy().astype(np.int64)
 
     def __call__(self, state: BodyState) -> Posed:
@@ -73,7 +82,8 @@ class AnnyBody:
         out = self.model(deltas, phenotype_kwargs={k: phenotype[i:i + 1] for i, k in enumerate(PHENOTYPE_KEYS)})
         rot = roma.rotvec_to_rotmat(state.rotation)
         world = lambda p: p @ rot.T + state.translation  # noqa: E731
-        return Posed(world(out["vertices"][0]), world(self.regressor(out)[0]), out["rest_vertices"][0])
+        return Posed(world(out["vertices"][0]), world(self.regressor(out)[0]),
+                     world(self.landmark_regressor(out)[0]), out["rest_vertices"][0])
 
     def stature(self, posed: Posed) -> float:
         """Standing height in metres (anny's anthropometry on the rest-pose mesh)."""

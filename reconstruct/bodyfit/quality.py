@@ -89,7 +89,7 @@ def fit_quality(capture: Capture, fit: BodyFit) -> FitQuality:
             mine, theirs = zip(*compared)
             obs = observed[list(theirs)]
             ok = obs[:, 2] >= MIN_CONFIDENCE
-            errors = np.linalg.norm(camera.project(fit.keypoints[list(mine)])[ok] - obs[ok, :2], axis=1)
+            errors = np.linalg.norm(camera.project(fit.landmarks[list(mine)])[ok] - obs[ok, :2], axis=1)
         pooled.append(errors)
         mask = read_image(capture.mask_path(camera.name, fit.frame), "L") > 127
         iou = _iou(body_mask(camera, fit.vertices, fit.faces), mask)

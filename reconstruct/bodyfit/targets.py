@@ -1,4 +1,5 @@
-"""What the body is fitted to, read from a capture: 3D landmarks (as anny COCO keypoints) and silhouettes."""
+"""What the body is fitted to, read from a capture: 3D landmarks (matched to anny COCO keypoints by name) and
+silhouettes."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from twinkit.core.errors import InputError
 
 MIN_LANDMARKS = 8          # below this the global transform is not determined
 REPROJECTION_SCALE_PX = 4.0  # landmark weight 1 / (1 + (err / scale)^2)
-FACE_WEIGHT = 0.3          # eyes/ears/nose: BlazePose and anny's COCO regressor place them differently
+FACE_WEIGHT = 0.3          # eyes/ears/nose only place the head: limbs and trunk weigh more
 
 
 @dataclass
