@@ -138,49 +138,25 @@ def thigh_girth(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
     return girth(mesh, axis, lm.up, axis)
 
 
-ARM_SECTIONS = (0.35, 0.5, 0.65)  # fractions of the way from the shoulder to the elbow joint
-
-
-def shoulder_joint(mesh: trimesh.Trimesh, lm: Landmarks, side: str) -> np.ndarray:
-    """The shoulder joint of ``side`` moved onto the upper arm's axis as the mesh shows it: the line through
-    the centres of the arm's sections at :data:`ARM_SECTIONS` (perpendicular to the landmarks' arm). This
-    keeps the landmark's position along the arm but takes the arm's position across it from the surface."""
-    joint, elbow = lm[f"upperarm01.{side}"], lm[f"lowerarm01.{side}"]
-    centres = []
-    for t in ARM_SECTIONS:
-        point = joint + t * (elbow - joint)
-        loop = part_loop(mesh, point, elbow - joint, point)
-        if loop is not None and loop.contains(shapely.Point(0.0, 0.0)):  # the plane's origin is ``point``
-            centroid = np.array([*loop.centroid.coords[0], 0.0])
-            centres.append(trimesh.transform_points(centroid[None],
-                                                    np.linalg.inv(plane_transform(point, elbow - joint)))[0])
-    if len(centres) < 2:
-        return joint
-    centres = np.asarray(centres)
-    mean = centres.mean(axis=0)
-    axis = np.linalg.svd(centres - mean)[2][0]
-    return mean + ((joint - mean) @ axis) * axis
-
-
-def acromion(mesh: trimesh.Trimesh, lm: Landmarks, side: str) -> np.ndarray:
-    """Shoulder point: the skin straight above the shoulder joint of ``side`` (:func:`shoulder_joint`)."""
-    joint = shoulder_joint(mesh, lm, side)
-    hits, _, _ = mesh.ray.intersects_location(joint[None], lm.up[None])
-    if len(hits) == 0:
-        return joint
-    return hits[int(np.argmin(np.linalg.norm(hits - joint, axis=1)))]
+def skin_point(mesh: trimesh.Trimesh, lm: Landmarks, name: str) -> np.ndarray:
+    """The point of ``mesh`` nearest the surface landmark ``name`` (``acromion.R``, ...): a vertex of the anny
+    body the landmarks come from (:func:`~twinkit.render.measure.landmarks.surface_landmark_vertices`), carried
+    to this body by anny's shared mesh."""
+    closest, _, _ = trimesh.proximity.closest_point(mesh, lm[name][None])
+    return closest[0]
 
 
 def arm_length(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
     """ISO 8559-1:2017 arm length (clause to verify): from the acromion over the elbow to the wrist, along the right
-    arm (here the polyline acromion -> elbow joint centre -> wrist joint centre)."""
-    elbow, wrist = lm["lowerarm01.R"], lm["wrist.R"]
-    return float(np.linalg.norm(acromion(mesh, lm, "R") - elbow) + np.linalg.norm(elbow - wrist))
+    arm (here the polyline over the skin points acromion -> radiale (outer elbow) -> stylion (outer wrist))."""
+    acromion, radiale, stylion = (skin_point(mesh, lm, f"{name}.R") for name in ("acromion", "radiale", "stylion"))
+    return float(np.linalg.norm(acromion - radiale) + np.linalg.norm(radiale - stylion))
 
 
 def shoulder_width(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
-    """ISO 8559-1:2017 shoulder width (clause to verify): straight distance between the two acromions."""
-    return float(np.linalg.norm(acromion(mesh, lm, "L") - acromion(mesh, lm, "R")))
+    """ISO 8559-1:2017 shoulder width (clause to verify): straight distance between the two acromions (skin
+    points)."""
+    return float(np.linalg.norm(skin_point(mesh, lm, "acromion.L") - skin_point(mesh, lm, "acromion.R")))
 
 
 @dataclass(frozen=True)

@@ -16,15 +16,16 @@ from twinkit.core.atomic import read_json
 from twinkit.core.meshes import load_mesh
 from twinkit.render.measure.avatar import avatar_mesh, avatar_up
 from twinkit.render.measure.definitions import DEFINITIONS, measure_mesh
-from twinkit.render.measure.landmarks import Landmarks, fitted_body_landmarks, waist_centre
+from twinkit.render.measure.landmarks import Landmarks, fitted_body_landmarks, surface_landmarks, waist_centre
 
 
 def ground_truth_landmarks(gt_dir: str | Path, up: np.ndarray) -> tuple[trimesh.Trimesh, Landmarks]:
-    """The GT body mesh of ``SESSION/gt`` and its landmarks (joint centres, COCO keypoints, anny's waist)."""
+    """The GT body mesh of ``SESSION/gt`` and its landmarks (joint centres, COCO keypoints, surface landmarks,
+    anny's waist)."""
     gt_dir = Path(gt_dir)
     mesh = load_mesh(gt_dir / "body.ply")
     points = {**read_json(gt_dir / "joints.json")["joints"], **read_json(gt_dir / "keypoints_coco.json")["keypoints"],
-              "waist": waist_centre(mesh.vertices)}
+              **surface_landmarks(mesh.vertices), "waist": waist_centre(mesh.vertices)}
     return mesh, Landmarks(points, up)
 
 

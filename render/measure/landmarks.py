@@ -1,12 +1,14 @@
 """Anatomical landmarks for measuring: the fitted anny body's joint centres and keypoints, in the mesh's world.
 
-Names are anny's bone names (``spine03``, ``upperarm01.R``, ...; the bone's head is its joint centre) and
-anny's COCO keypoint names (``left_hip``, ...). ``.L``/``.R`` and ``left``/``right`` are the subject's sides.
+Names are anny's bone names (``spine03``, ``upperarm01.R``, ...; the bone's head is its joint centre),
+anny's COCO keypoint names (``left_hip``, ...) and surface landmarks that are vertices of anny's mesh
+(``acromion.L``, ...). ``.L``/``.R`` and ``left``/``right`` are the subject's sides.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,12 +61,62 @@ def waist_centre(vertices: np.ndarray) -> np.ndarray:
     return np.asarray(vertices)[anny_model()[2].waist_vertex_indices].mean(axis=0)
 
 
+def _skin_vertex(mesh, origin: np.ndarray, direction: np.ndarray) -> int:
+    """Index of the vertex of ``mesh`` nearest where the ray from ``origin`` (inside) along ``direction`` leaves
+    the skin."""
+    hits, _, _ = mesh.ray.intersects_location(origin[None], direction[None] / np.linalg.norm(direction))
+    skin = hits[int(np.argmin(np.linalg.norm(hits - origin, axis=1)))]
+    return int(np.argmin(np.linalg.norm(mesh.vertices - skin, axis=1)))
+
+
+@lru_cache(maxsize=1)
+def surface_landmark_vertices() -> dict[str, int]:
+    """Surface landmarks as vertex indices of anny's mesh, chosen once on anny's average body (every phenotype
+    key 0.5) in its rest pose (arms ~45 degrees from the body), per side ``L``/``R``:
+
+    - ``acromion``: the skin straight above the shoulder joint (``upperarm01``'s head);
+    - ``radiale``: the skin on the outer side of the elbow joint (``lowerarm01``'s head), perpendicular to the
+      upper arm;
+    - ``stylion``: the skin on the outer side of the wrist joint (``wrist``'s head), perpendicular to the
+      forearm.
+
+    anny's mesh has the same vertices on every body, so such a landmark lands at the same anatomical place on a
+    ground-truth body and on a fitted one (the correspondence garments are carried by). A point on the skin
+    moves much less with a fitted body's error than a joint inside it: silhouettes hardly tell anny's age,
+    weight and muscle apart, and on bench bodies the fitted shoulder joints sat up to 1.5 cm too high
+    (docs/benchmarks.md).
+    """
+    import trimesh
+
+    from twinkit.capture.studio.body import PHENOTYPE_KEYS, pose_body  # anny forward pass (heavy import)
+
+    body = pose_body({key: 0.5 for key in PHENOTYPE_KEYS}, {}, offset=np.zeros(3))
+    mesh = trimesh.Trimesh(body.vertices, body.faces, process=False)
+    heads = dict(zip(body.bone_names, body.bone_heads))
+    up = np.array([0.0, 0.0, 1.0])  # anny's frame is Z-up
+    indices = {}
+    for side in ("L", "R"):
+        shoulder, elbow, wrist = (heads[f"{bone}.{side}"] for bone in ("upperarm01", "lowerarm01", "wrist"))
+        outward = np.array([np.sign(shoulder[0]), 0.0, 0.0])  # anny's X is the body's left-right axis
+        indices[f"acromion.{side}"] = _skin_vertex(mesh, shoulder, up)
+        for name, joint, axis in (("radiale", elbow, elbow - shoulder), ("stylion", wrist, wrist - elbow)):
+            axis = axis / np.linalg.norm(axis)
+            indices[f"{name}.{side}"] = _skin_vertex(mesh, joint, outward - (outward @ axis) * axis)
+    return indices
+
+
+def surface_landmarks(vertices: np.ndarray) -> dict[str, np.ndarray]:
+    """The :func:`surface_landmark_vertices` of an anny-topology mesh's ``vertices``."""
+    return {name: np.asarray(vertices)[index] for name, index in surface_landmark_vertices().items()}
+
+
 def body_landmarks(body: "Body", to_world: np.ndarray | None = None, up: np.ndarray = (0.0, 0.0, 1.0),
                    ) -> Landmarks:
-    """Landmarks of an anny body: joint centres (bone heads), COCO keypoints and ``waist`` (the centre of
-    the vertex loop that ``anny.Anthropometry`` measures as the waist), mapped by the 4x4 ``to_world``."""
+    """Landmarks of an anny body: joint centres (bone heads), COCO keypoints, surface landmarks
+    (:func:`surface_landmarks`) and ``waist`` (the centre of the vertex loop that ``anny.Anthropometry``
+    measures as the waist), mapped by the 4x4 ``to_world``."""
     points = {**dict(zip(body.bone_names, body.bone_heads)), **dict(zip(body.keypoint_names, body.keypoints)),
-              "waist": waist_centre(body.vertices)}
+              **surface_landmarks(body.vertices), "waist": waist_centre(body.vertices)}
     if to_world is not None:
         points = {name: to_world[:3, :3] @ p + to_world[:3, 3] for name, p in points.items()}
     return Landmarks(points, up)
