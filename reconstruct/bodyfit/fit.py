@@ -26,8 +26,9 @@ class FitOptions:
     vertex_stride: int = 6            # every n-th vertex enters the silhouette term
     contour_points: int = 200         # per mask
     landmark_steps: int = 100
-    silhouette_steps: int = 120
-    learning_rate: float = 0.03
+    silhouette_steps: int = 250
+    learning_rate: float = 0.03       # decays to final_lr_fraction of itself over each stage (cosine)
+    final_lr_fraction: float = 0.1
     coarse_scale_m: float = 0.3       # stage 1 starts with this robust scale and narrows it to fine_scale_m,
     fine_scale_m: float = 0.03        # so landmarks far from the average body still pull (graduated
                                       # non-convexity) and outliers stop pulling once the body is close
@@ -35,6 +36,12 @@ class FitOptions:
     inlier_m: float = 0.09            # stage 1 explains within inlier_m pull without bound (least squares), so
                                       # silhouette errors cannot drag a limb off them; the others are left out
     pose_prior: float = 1e-3          # squared rotation angle (rad^2) penalty per bone
+    # Stage 2 also starts from these phenotypes (with stage 1's pose and placement) and keeps whichever start
+    # reaches the lowest loss after probe_steps. Landmarks hardly constrain age, weight and muscle, which trade
+    # off against each other in silhouettes, so stage 1 can end in a valley far from the subject's: on virtual
+    # bodies aged 0.6-0.9 it ended at age ~0.5 and weight +0.3 to +0.4, with shoulder joints 1-1.6 cm high.
+    phenotype_starts: tuple[dict[str, float], ...] = ({"age": 0.75, "weight": 0.5, "muscle": 0.5},)
+    probe_steps: int = 100
     seed: int = 0
 
 
@@ -74,17 +81,29 @@ def _inliers(body: AnnyBody, state: BodyState, landmarks: Landmarks, within_m: f
     return replace(landmarks, weights=np.where(explained, landmarks.weights, 0.0))
 
 
+def _with_phenotype(state: BodyState, phenotype: dict[str, float]) -> BodyState:
+    """A copy of ``state`` whose phenotype keys named in ``phenotype`` are set to those values."""
+    logits = state.phenotype_logits.clone()
+    for key, value in phenotype.items():
+        logits[PHENOTYPE_KEYS.index(key)] = float(np.log(value / (1.0 - value)))
+    return BodyState(logits, state.pose.clone(), state.rotation.clone(), state.translation.clone())
+
+
 def _optimise(state: BodyState, params: list[torch.Tensor], loss_fn, steps: int, lr: float,
-              label: str) -> float:
+              label: str, final_lr_fraction: float = 1.0) -> float:
+    """Adam on ``params`` for ``steps``, the learning rate falling from ``lr`` to ``final_lr_fraction * lr``
+    along a cosine; returns the loss of the last step."""
     for p in params:
         p.requires_grad_(True)
     optimiser = torch.optim.Adam(params, lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, max(steps, 1), eta_min=final_lr_fraction * lr)
     loss = torch.zeros(())
     for _ in progress(range(steps), label, unit="step"):
         optimiser.zero_grad()
         loss = loss_fn()
         loss.backward()
         optimiser.step()
+        schedule.step()
     for p in state.tensors():
         p.requires_grad_(False)
     return float(loss.detach())
@@ -120,22 +139,32 @@ def fit_body(capture: Capture, options: FitOptions | None = None, body: AnnyBody
             + options.pose_prior * (state.pose.norm(dim=-1) ** 2).sum()
 
     losses["landmarks"] = _optimise(state, state.tensors(), landmarks_loss, options.landmark_steps,
-                                    options.learning_rate, "body fit: landmarks")
+                                    options.learning_rate, "body fit: landmarks", options.final_lr_fraction)
     timings["landmarks"] = time.perf_counter() - start
 
     inliers = _inliers(body, state, landmarks, options.inlier_m)
 
-    def full_loss() -> torch.Tensor:
-        posed = body(state)
+    def full_loss(s: BodyState) -> torch.Tensor:
+        posed = body(s)
         verts = posed.vertices[::options.vertex_stride]
-        sil = sum(silhouette_loss(verts, s, m) for s, m in zip(silhouettes, metres_per_px)) / len(silhouettes)
-        angles = state.pose.norm(dim=-1)
+        sil = sum(silhouette_loss(verts, view, m) for view, m in zip(silhouettes, metres_per_px)) / len(silhouettes)
+        angles = s.pose.norm(dim=-1)
         return sil + options.landmark_weight * landmark_loss(posed.landmarks, inliers, scale=None) \
             + options.pose_prior * (angles**2).sum()
 
     start = time.perf_counter()
-    losses["silhouettes"] = _optimise(state, state.tensors(), full_loss, options.silhouette_steps,
-                                      options.learning_rate, "body fit: silhouettes")
+    starts = [state] + [_with_phenotype(state, p) for p in options.phenotype_starts]
+    if len(starts) > 1:
+        probed = []
+        for k, s in enumerate(starts):
+            _optimise(s, s.tensors(), lambda s=s: full_loss(s), options.probe_steps, options.learning_rate,
+                      f"body fit: silhouettes, start {k + 1}/{len(starts)}")
+            with torch.no_grad():
+                probed.append(float(full_loss(s)))
+            losses[f"start_{k + 1}"] = probed[-1]
+        state = starts[int(np.argmin(probed))]
+    losses["silhouettes"] = _optimise(state, state.tensors(), lambda: full_loss(state), options.silhouette_steps,
+                                      options.learning_rate, "body fit: silhouettes", options.final_lr_fraction)
     timings["silhouettes"] = time.perf_counter() - start
 
     with torch.no_grad():
