@@ -71,7 +71,7 @@ def reconstruct_avatar(capture_dir: str | Path, out: str | Path, options: Recons
         info("[3/3] meshing and texturing")
         mesh_options = MeshOptions.preview(device=options.device) if options.profile == "preview" else \
             MeshOptions(device=options.device)
-        build_mesh(capture, read_ply(stage / "splats.ply"), stage, mesh_options)
+        build_mesh(capture, read_ply(stage / "splats.ply"), stage, mesh_options, body)
 
     manifest = Manifest.read(stage, kind="avatar")
     manifest.inputs = {f"capture/{name}": sha256_file(capture_dir / name)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import trimesh
 
 from twinkit.capture.layout import Capture
 from twinkit.core.errors import InputError
@@ -16,8 +17,9 @@ from twinkit.core.progress import detail
 from twinkit.reconstruct.mesh.depth_maps import render_depth
 from twinkit.reconstruct.mesh.export import FILES, gltf_from_world, write_mesh
 from twinkit.reconstruct.mesh.fuse import close_holes, flatten_below, fuse_depth, keep_largest, simplify, smooth
-from twinkit.reconstruct.mesh.silhouette import SilhouetteOptions, refine_to_silhouettes
+from twinkit.reconstruct.mesh.silhouette import SilhouetteOptions, outline_support, refine_to_silhouettes
 from twinkit.reconstruct.mesh.texture import bake_texture
+from twinkit.reconstruct.mesh.unseen import fill_unseen_from_body
 from twinkit.reconstruct.mesh.uv import unwrap
 from twinkit.reconstruct.mesh.views import load_views
 from twinkit.reconstruct.splats import Gaussians
@@ -44,10 +46,12 @@ class MeshOptions:
 
 
 def build_mesh(capture: Capture, gaussians: Gaussians, out_dir: str | Path,
-               options: MeshOptions | None = None) -> dict[str, Any]:
+               options: MeshOptions | None = None, body: trimesh.Trimesh | None = None) -> dict[str, Any]:
     """Mesh and texture the subject of ``capture`` from its trained ``gaussians`` into ``out_dir``:
-    mesh.glb, mesh.obj, mesh.mtl, mesh_texture.png, and ``gltf_from_world`` in its manifest.json.
-    Returns figures: faces, vertices, watertight, the outline refinement's residuals, seconds per step, the 4x4."""
+    mesh.glb, mesh.obj, mesh.mtl, mesh_texture.png, and ``gltf_from_world`` in its manifest.json. With the
+    fitted ``body`` (capture world), the parts no silhouette constrains take its shape (mesh/unseen.py).
+    Returns figures: faces, vertices, watertight, the outline refinement's residuals and the unseen parts'
+    moves, seconds per step, the 4x4."""
     options = options or MeshOptions()
     out_dir = Path(out_dir)
     if not capture.metric:
@@ -74,10 +78,13 @@ def build_mesh(capture: Capture, gaussians: Gaussians, out_dir: str | Path,
     mesh = simplify(flatten_below(close_holes(surface, options.voxel_size), capture.up, feet), options.faces)
     lap("fusion")
     photos = load_views(capture, options.frame, options.photo_size, options.cameras)
-    outline: dict[str, float] = {}
+    outline: dict[str, Any] = {}
     if options.outline_iterations > 0:
-        mesh, outline = refine_to_silhouettes(mesh, photos,
-                                              SilhouetteOptions(iterations=options.outline_iterations))
+        silhouettes = SilhouetteOptions(iterations=options.outline_iterations)
+        mesh, outline = refine_to_silhouettes(mesh, photos, silhouettes)
+        if body is not None:
+            mesh, outline["unseen"] = fill_unseen_from_body(mesh, outline_support(mesh, photos, silhouettes) > 0,
+                                                            body)
         mesh = flatten_below(mesh, capture.up, feet)
         lap("outline")
     split, source = unwrap(mesh, options.texture_size)

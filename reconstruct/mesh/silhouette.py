@@ -100,17 +100,46 @@ def pooled_mean(index: np.ndarray, values: np.ndarray, count: int) -> tuple[np.n
     return total / np.maximum(support, 1), support
 
 
+def graph_laplacian(mesh: trimesh.Trimesh) -> sp.csr_matrix:
+    """The combinatorial Laplacian (degree minus adjacency) of ``mesh``'s edge graph."""
+    n, edges = len(mesh.vertices), mesh.edges_unique
+    adjacency = sp.coo_matrix((np.ones(2 * len(edges)), (np.r_[edges[:, 0], edges[:, 1]],
+                                                         np.r_[edges[:, 1], edges[:, 0]])), shape=(n, n)).tocsr()
+    return (sp.diags(np.asarray(adjacency.sum(axis=1)).ravel()) - adjacency).tocsr()
+
+
 def smooth_field(mesh: trimesh.Trimesh, target: np.ndarray, weight: np.ndarray, smoothness: float) -> np.ndarray:
     """The displacement field d minimising sum w (d - target)^2 + smoothness |L d|^2 (L: the mesh's uniform
     graph Laplacian, so the field bends as little as possible between the measured vertices)."""
-    n = len(mesh.vertices)
-    edges = mesh.edges_unique
-    adjacency = sp.coo_matrix((np.ones(2 * len(edges)), (np.r_[edges[:, 0], edges[:, 1]],
-                                                         np.r_[edges[:, 1], edges[:, 0]])), shape=(n, n)).tocsr()
-    degree = np.asarray(adjacency.sum(axis=1)).ravel()
-    laplacian = sp.identity(n) - sp.diags(1.0 / np.maximum(degree, 1)) @ adjacency
+    combinatorial = graph_laplacian(mesh)
+    laplacian = sp.diags(1.0 / np.maximum(combinatorial.diagonal(), 1)) @ combinatorial  # I - D^-1 A
     system = sp.diags(weight + 1e-6) + smoothness * (laplacian.T @ laplacian)
     return spsolve(system.tocsc(), weight * target)
+
+
+def outline_evidence(mesh: trimesh.Trimesh, views: list[View], mask_sdfs: list[np.ndarray],
+                     mask_gaps: list[np.ndarray], options: SilhouetteOptions) -> tuple[np.ndarray, np.ndarray]:
+    """Every view's rim vertices of ``mesh`` and how far (metres, + outward) each should move along its normal
+    (:func:`outline_residuals`), pooled over ``views``; displacements beyond ``max_offset`` (outliers) dropped."""
+    normals = np.asarray(mesh.vertex_normals)
+    scene = o3d.t.geometry.RaycastingScene()
+    scene.add_triangles(o3d.core.Tensor(np.asarray(mesh.vertices, np.float32)),
+                        o3d.core.Tensor(np.asarray(mesh.faces, np.uint32)))
+    found = [outline_residuals(mesh, normals, view, sdf, gaps, scene, options)
+             for view, sdf, gaps in zip(views, mask_sdfs, mask_gaps)]
+    index = np.concatenate([f[0] for f in found])
+    offset = np.concatenate([f[1] for f in found])
+    keep = np.abs(offset) <= options.max_offset
+    return index[keep], offset[keep]
+
+
+def outline_support(mesh: trimesh.Trimesh, views: list[View], options: SilhouetteOptions | None = None) -> np.ndarray:
+    """Per vertex of ``mesh``: in how many of ``views`` it lies on the outline where a mask says where the skin
+    is (0: no silhouette constrains it, as in the hollows between the thighs and in the armpits)."""
+    options = options or SilhouetteOptions()
+    index, _ = outline_evidence(mesh, views, [signed_distance_px(view.mask) for view in views],
+                                [narrow_gaps(view.mask, options.min_gap_px) for view in views], options)
+    return np.bincount(index, minlength=len(mesh.vertices))
 
 
 def refine_to_silhouettes(mesh: trimesh.Trimesh, views: list[View],
@@ -125,19 +154,12 @@ def refine_to_silhouettes(mesh: trimesh.Trimesh, views: list[View],
     figures: dict[str, float] = {}
     for step in range(options.iterations + 1):
         normals = np.asarray(refined.vertex_normals)
-        scene = o3d.t.geometry.RaycastingScene()
-        scene.add_triangles(o3d.core.Tensor(np.asarray(refined.vertices, np.float32)),
-                            o3d.core.Tensor(np.asarray(refined.faces, np.uint32)))
-        found = [outline_residuals(refined, normals, view, sdf, gaps, scene, options)
-                 for view, sdf, gaps in zip(views, mask_sdfs, mask_gaps)]
-        index = np.concatenate([f[0] for f in found])
-        offset = np.concatenate([f[1] for f in found])
-        keep = np.abs(offset) <= options.max_offset
-        residual = 1000 * float(np.mean(offset[keep])) if keep.any() else 0.0
+        index, offset = outline_evidence(refined, views, mask_sdfs, mask_gaps, options)
+        residual = 1000 * float(np.mean(offset)) if len(offset) else 0.0
         figures["residual_mm_before" if step == 0 else "residual_mm_after"] = round(residual, 2)
-        if step == options.iterations or not keep.any():
+        if step == options.iterations or not len(offset):
             break
-        target, support = pooled_mean(index[keep], offset[keep], len(refined.vertices))
+        target, support = pooled_mean(index, offset, len(refined.vertices))
         figures["evidence_fraction"] = round(float((support > 0).mean()), 3)
         weight = np.minimum(support, 4).astype(np.float64)
         field = smooth_field(refined, target, weight, options.smoothness)

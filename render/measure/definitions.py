@@ -4,7 +4,7 @@ Every function takes the mesh (metres, world frame) and :class:`Landmarks` of th
 metres. Horizontal planes are perpendicular to the landmarks' up axis; "height" is the coordinate along it.
 Bilateral measurements are taken on the subject's right side. The acceptance tolerance of each measurement
 is twice its ISO 20685-1 allowance (the standard's maximum allowable error of a scan-derived measurement:
-body heights and small girths 4 mm, segment lengths and breadths 5 mm, large girths 9 mm), so 8, 10, 18 mm.
+heights, small girths and breadths 4 mm, segment lengths 5 mm, large girths 9 mm), so 8, 10, 18 mm.
 """
 
 from __future__ import annotations
@@ -187,7 +187,7 @@ DEFINITIONS: tuple[Definition, ...] = (
     Definition("inside_leg_length", "Inside leg length", "inside leg length (clause to verify)", 0.005,
                inside_leg_length),
     Definition("arm_length", "Arm length", "arm length (clause to verify)", 0.005, arm_length),
-    Definition("shoulder_width", "Shoulder width", "shoulder width (clause to verify)", 0.005, shoulder_width),
+    Definition("shoulder_width", "Shoulder width", "shoulder width (clause to verify)", 0.004, shoulder_width),
 )
 
 
