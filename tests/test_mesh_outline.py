@@ -53,7 +53,7 @@ def test_outline_refinement_moves_a_shrunken_surface_back_onto_the_skin():
     views = [View(cam, np.zeros((cam.height, cam.width, 3), np.uint8), mask) for cam, mask in zip(cams, masks_of(truth, cams))]
     shrunk = trimesh.Trimesh(truth.vertices - 0.008 * truth.vertex_normals, truth.faces)
     assert 7.0 < signed_offset_mm(shrunk, truth) < 9.0
-    refined, figures = refine_to_silhouettes(shrunk, views)
+    refined, figures, _ = refine_to_silhouettes(shrunk, views)
     assert abs(signed_offset_mm(refined, truth)) < 1.5, figures
     assert figures["residual_mm_before"] > 5.0 and abs(figures["residual_mm_after"]) < 1.0
 
@@ -65,7 +65,7 @@ def test_outline_refinement_ignores_a_view_whose_mask_is_wrong():
     masks[0] = np.zeros_like(masks[0])
     masks[0][:, : masks[0].shape[1] // 2] = True  # a broken mask: half the frame
     views = [View(cam, np.zeros((cam.height, cam.width, 3), np.uint8), mask) for cam, mask in zip(cams, masks)]
-    refined, _ = refine_to_silhouettes(truth, views)
+    refined, _, _ = refine_to_silhouettes(truth, views)
     assert abs(signed_offset_mm(refined, truth)) < 2.0
 
 
@@ -82,7 +82,7 @@ def test_outline_refinement_takes_no_evidence_from_a_gap_too_narrow_to_resolve()
     shut = np.ones((1, 4), bool)  # closes horizontal gaps up to 3 px, leaves the outer outline where it is
     closed = [binary_closing(m, structure=shut) for m in masks_of(truth, cams)]
     views = [View(cam, np.zeros((cam.height, cam.width, 3), np.uint8), mask) for cam, mask in zip(cams, closed)]
-    refined, _ = refine_to_silhouettes(truth, views)
+    refined, _, _ = refine_to_silhouettes(truth, views)
     inner = np.abs(truth.vertices[:, 0]) < 0.02  # the legs' facing sides
     moved = np.abs(refined.vertices[inner, 0]) - np.abs(truth.vertices[inner, 0])
     assert moved.min() > -0.003, f"inner sides pushed up to {-1000 * moved.min():.1f} mm into the gap"  # was 13.6

@@ -17,7 +17,7 @@ from twinkit.core.progress import detail
 from twinkit.reconstruct.mesh.depth_maps import render_depth
 from twinkit.reconstruct.mesh.export import FILES, gltf_from_world, write_mesh
 from twinkit.reconstruct.mesh.fuse import close_holes, flatten_below, fuse_depth, keep_largest, simplify, smooth
-from twinkit.reconstruct.mesh.silhouette import SilhouetteOptions, outline_support, refine_to_silhouettes
+from twinkit.reconstruct.mesh.silhouette import SilhouetteOptions, refine_to_silhouettes
 from twinkit.reconstruct.mesh.texture import bake_texture
 from twinkit.reconstruct.mesh.unseen import fill_unseen_from_body
 from twinkit.reconstruct.mesh.uv import unwrap
@@ -81,10 +81,9 @@ def build_mesh(capture: Capture, gaussians: Gaussians, out_dir: str | Path,
     outline: dict[str, Any] = {}
     if options.outline_iterations > 0:
         silhouettes = SilhouetteOptions(iterations=options.outline_iterations)
-        mesh, outline = refine_to_silhouettes(mesh, photos, silhouettes)
+        mesh, outline, support = refine_to_silhouettes(mesh, photos, silhouettes)
         if body is not None:
-            mesh, outline["unseen"] = fill_unseen_from_body(mesh, outline_support(mesh, photos, silhouettes) > 0,
-                                                            body)
+            mesh, outline["unseen"] = fill_unseen_from_body(mesh, support > 0, body)
         mesh = flatten_below(mesh, capture.up, feet)
         lap("outline")
     split, source = unwrap(mesh, options.texture_size)

@@ -133,20 +133,13 @@ def outline_evidence(mesh: trimesh.Trimesh, views: list[View], mask_sdfs: list[n
     return index[keep], offset[keep]
 
 
-def outline_support(mesh: trimesh.Trimesh, views: list[View], options: SilhouetteOptions | None = None) -> np.ndarray:
-    """Per vertex of ``mesh``: in how many of ``views`` it lies on the outline where a mask says where the skin
-    is (0: no silhouette constrains it, as in the hollows between the thighs and in the armpits)."""
-    options = options or SilhouetteOptions()
-    index, _ = outline_evidence(mesh, views, [signed_distance_px(view.mask) for view in views],
-                                [narrow_gaps(view.mask, options.min_gap_px) for view in views], options)
-    return np.bincount(index, minlength=len(mesh.vertices))
-
-
-def refine_to_silhouettes(mesh: trimesh.Trimesh, views: list[View],
-                          options: SilhouetteOptions | None = None) -> tuple[trimesh.Trimesh, dict[str, float]]:
+def refine_to_silhouettes(mesh: trimesh.Trimesh, views: list[View], options: SilhouetteOptions | None = None,
+                          ) -> tuple[trimesh.Trimesh, dict[str, float], np.ndarray]:
     """A copy of ``mesh`` (capture world, metres) whose outlines match the subject masks of ``views``
-    (undistorted pinhole views of one frame), and figures: the mean residual (mm, + when the mesh lies inside
-    the outlines) before and after and the fraction of vertices that had direct evidence."""
+    (undistorted pinhole views of one frame); figures: the mean residual (mm, + when the mesh lies inside
+    the outlines) before and after and the fraction of vertices that had direct evidence; and per vertex of
+    the copy, in how many views it lies on an outline that a mask places (0: no silhouette constrains it, as
+    in the hollows between the thighs and in the armpits)."""
     options = options or SilhouetteOptions()
     mask_sdfs = [signed_distance_px(view.mask) for view in views]  # the masks stay; the mesh moves
     mask_gaps = [narrow_gaps(view.mask, options.min_gap_px) for view in views]
@@ -168,4 +161,4 @@ def refine_to_silhouettes(mesh: trimesh.Trimesh, views: list[View],
                                   process=False)
         detail(f"mesh: outline refinement {step + 1}: mean residual {residual:+.1f} mm, "
                f"mean displacement {1000 * field.mean():+.1f} mm")
-    return refined, figures
+    return refined, figures, np.bincount(index, minlength=len(refined.vertices))  # the last pass: on ``refined``
