@@ -19,7 +19,7 @@ from twinkit.reconstruct.mesh.export import FILES, gltf_from_world, write_mesh
 from twinkit.reconstruct.mesh.fuse import close_holes, flatten_below, fuse_depth, keep_largest, simplify, smooth
 from twinkit.reconstruct.mesh.silhouette import SilhouetteOptions, refine_to_silhouettes
 from twinkit.reconstruct.mesh.texture import bake_texture
-from twinkit.reconstruct.mesh.unseen import MIN_OUTLINE_SAMPLES, fill_unseen_from_body
+from twinkit.reconstruct.mesh.unseen import MIN_OUTLINE_VIEWS, fill_unseen_from_body
 from twinkit.reconstruct.mesh.uv import unwrap
 from twinkit.reconstruct.mesh.views import load_views
 from twinkit.reconstruct.splats import Gaussians
@@ -83,7 +83,7 @@ def build_mesh(capture: Capture, gaussians: Gaussians, out_dir: str | Path,
         silhouettes = SilhouetteOptions(iterations=options.outline_iterations)
         mesh, outline, support = refine_to_silhouettes(mesh, photos, silhouettes)
         if body is not None:
-            mesh, outline["unseen"] = fill_unseen_from_body(mesh, support >= MIN_OUTLINE_SAMPLES, body)
+            mesh, outline["unseen"] = fill_unseen_from_body(mesh, support >= MIN_OUTLINE_VIEWS, body)
         mesh = flatten_below(mesh, capture.up, feet)
         lap("outline")
     split, source = unwrap(mesh, options.texture_size)

@@ -7,8 +7,8 @@ bodies the inner thigh ended 5-10 mm out and the thigh girth up to +15 mm). The 
 of those parts' shape, but its own size is off by as much as the surrounding seen skin shows. So the mesh's
 signed distance to the body, measured where silhouettes constrain the mesh, is carried into the unseen parts as a
 harmonic function (it stays within the values around it: no overshoot), and each unseen vertex moves to that
-distance from the body, along the body's normal. A vertex on an outline in only one or two rim samples counts
-as unseen too: it lies at the edge of the evidence, where the field is still mostly filled in from around (on a
+distance from the body, along the body's normal. A vertex on the outline of only one or two views counts as
+unseen too: it lies at the edge of the evidence, where the field is still mostly filled in from around (on a
 virtual body such vertices beside the thighs' hollow sat 1-2.5 mm outside the skin, and carried that overshoot
 into the fill).
 
@@ -24,8 +24,8 @@ from scipy.sparse.linalg import spsolve
 
 from twinkit.reconstruct.mesh.silhouette import graph_laplacian
 
-MIN_OUTLINE_SAMPLES = 3  # a vertex seen on fewer outline samples (all views, last pass) is filled. Thigh girth
-# within 8 mm on 11 virtual bodies with 1 / 2 / 3 / 4 / 5 samples: 8 / 8 / 10 / 9 / 9; the unseen parts' mean
+MIN_OUTLINE_VIEWS = 3  # a vertex on the outline of fewer views (the refinement's last pass) is filled. Thigh
+# girth within 8 mm on 11 virtual bodies with 1 / 2 / 3 / 4 / 5 views: 8 / 8 / 10 / 9 / 9; the unseen parts' mean
 # distance to the GT skin fell on 10 of them from 1 to 3 (docs/benchmarks.md, eighth session)
 MAX_SHIFT_M = 0.02  # no unseen vertex moves further: where the body and the subject differ in more than size
 # (fingers, hair, clothing) the body is no guide, and a long move could fold the surface
