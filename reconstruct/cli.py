@@ -110,18 +110,19 @@ def mesh(avatar_dir: Path, capture_dir: Path | None, preview: bool, faces: int |
     """Mesh and texture the trained splats of AVATAR (AVATAR/splats.ply).
 
     Renders the splats' depth at the capture cameras, fuses it into a closed surface, simplifies it, fits
-    its outlines to the masks (parts no outline constrains follow the fitted AVATAR/body.ply), UV-unwraps
-    it and bakes a texture from the key-frame photos. Writes AVATAR/mesh.glb (glTF 2.0, Y up, metres, feet
-    at y = 0), AVATAR/mesh.obj + mesh.mtl + mesh_texture.png (the same frame), and the 4x4 from the capture
-    world to that frame as "gltf_from_world" in AVATAR/manifest.json.
+    its outlines to the masks, refits the body (AVATAR/body.json, unless refitted before) to that skin and
+    lets the parts no outline constrains follow it, UV-unwraps it and bakes a texture from the key-frame
+    photos. Writes AVATAR/mesh.glb (glTF 2.0, Y up, metres, feet at y = 0), AVATAR/mesh.obj + mesh.mtl +
+    mesh_texture.png (the same frame), and the 4x4 from the capture world to that frame as "gltf_from_world"
+    in AVATAR/manifest.json.
     """
     from dataclasses import replace
 
     from twinkit.capture.layout import Capture
     from twinkit.core.errors import InputError
     from twinkit.core.manifest import Manifest
-    from twinkit.core.meshes import load_mesh
     from twinkit.core.progress import info
+    from twinkit.reconstruct.bodyfit import read_body
     from twinkit.reconstruct.mesh import MeshOptions, build_mesh
     from twinkit.reconstruct.splats import read_ply
 
@@ -133,7 +134,7 @@ def mesh(avatar_dir: Path, capture_dir: Path | None, preview: bool, faces: int |
         capture_dir = Path(manifest.extra["capture"])
     options = MeshOptions.preview(device=device) if preview else MeshOptions(device=device)
     options = replace(options, faces=faces or options.faces, texture_size=texture_size or options.texture_size)
-    body = load_mesh(avatar_dir / "body.ply") if (avatar_dir / "body.ply").is_file() else None
+    body = read_body(avatar_dir) if (avatar_dir / "body.json").is_file() else None
     figures = build_mesh(Capture.open(capture_dir), read_ply(avatar_dir / "splats.ply"), avatar_dir, options, body)
     info(f"mesh of {figures['faces']} faces ({'watertight' if figures['watertight'] else 'not watertight'}) "
          f"-> {avatar_dir / 'mesh.glb'}")

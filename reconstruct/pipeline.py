@@ -15,9 +15,8 @@ from twinkit.core.atomic import STATE_NAME, commit_output, prepare_output, read_
 from twinkit.core.errors import InputError
 from twinkit.core.hashing import sha256_file
 from twinkit.core.manifest import MANIFEST_NAME, Manifest, command_line
-from twinkit.core.meshes import load_mesh
 from twinkit.core.progress import info
-from twinkit.reconstruct.bodyfit import FitOptions, fit_body, write_body
+from twinkit.reconstruct.bodyfit import FitOptions, fit_body, read_body, write_body
 from twinkit.reconstruct.bodyfit.quality import fit_quality
 from twinkit.reconstruct.mesh import MeshOptions, build_mesh
 from twinkit.reconstruct.splats import read_ply, write_ply
@@ -52,7 +51,7 @@ def reconstruct_avatar(capture_dir: str | Path, out: str | Path, options: Recons
         info("[1/3] fitting the body")
         fit = fit_body(capture, FitOptions(seed=options.seed))
         write_body(stage, fit, fit_quality(capture, fit).as_dict())
-    body = load_mesh(stage / "body.ply")
+    body = read_body(stage)
 
     if not (stage / "splats.ply").exists():
         info(f"[2/3] training the splats ({options.profile} profile, engine {options.engine})")

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from twinkit.core.atomic import read_json
-from twinkit.core.errors import InputError
+from twinkit.reconstruct.bodyfit.output import read_body_parameters
 from twinkit.rig.anny_rig import AnnyRig
 
 Pose = dict[str, np.ndarray]  # anny bone -> rotation vector (radians, anny "local-ref")
@@ -67,20 +66,6 @@ class Skeleton:
         return self.rig
 
 
-def read_body_json(path: str | Path) -> tuple[dict[str, float], Pose, np.ndarray]:
-    """``(phenotype, pose, transform)`` from a body fit's ``body.json``, with clear errors."""
-    data = read_json(path)
-    try:
-        phenotype = {k: float(v) for k, v in data["phenotype"].items()}
-        pose = {bone: np.asarray(v, dtype=np.float64).reshape(3) for bone, v in data["pose"].items()}
-        transform = np.asarray(data["transform"], dtype=np.float64).reshape(4, 4)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InputError(f"not a body fit (needs phenotype, pose, transform): {exc}", path) from None
-    if data.get("pose_parameterization", "local-ref") != "local-ref":
-        raise InputError(f"pose parameterisation {data['pose_parameterization']!r} is not anny local-ref", path)
-    return phenotype, pose, transform
-
-
 def build_skeleton(phenotype: dict[str, float], pose: Pose, transform: np.ndarray) -> Skeleton:
     """The skeleton of a fitted anny body (phenotype, captured pose, anny-to-world 4x4)."""
     rig = AnnyRig(phenotype)
@@ -94,4 +79,4 @@ def build_skeleton(phenotype: dict[str, float], pose: Pose, transform: np.ndarra
 
 def skeleton_from_body_json(path: str | Path) -> Skeleton:
     """:func:`build_skeleton` from ``AVATAR/body.json``."""
-    return build_skeleton(*read_body_json(path))
+    return build_skeleton(*read_body_parameters(path))

@@ -35,12 +35,16 @@ def test_preview_avatar_meets_acceptance_and_resumes_after_a_kill(virtual_sessio
             reconstruct_avatar(virtual_capture, out)
     partial = tmp_path / "avatar.partial"
     assert not out.exists() and (partial / "body.json").exists()
-    fitted_at = (partial / "body.json").stat().st_mtime_ns
+    fitted = json.loads((partial / "body.json").read_text())
+    assert "surface" not in fitted["losses"]
     reconstruct_avatar(virtual_capture, out)
-    assert (out / "body.json").stat().st_mtime_ns == fitted_at, "the body fit must not be redone on resume"
+    refitted = json.loads((out / "body.json").read_text())
+    assert refitted["timings_s"]["silhouettes"] == fitted["timings_s"]["silhouettes"], \
+        "the silhouette fit must not be redone on resume"
+    assert "surface" in refitted["losses"], "the mesh stage refits the body to the reconstructed skin"
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["held_out"]["psnr_mean"] >= 28.0, metrics["held_out"]
-    assert body_fit_error_cm(virtual_session, out) <= 1.5
+    assert body_fit_error_cm(virtual_session, out) <= 0.5  # the issue asks 1.5; the refit reaches ~0.13
     assert mesh_chamfer_mm(virtual_session, out) <= 10.0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["twin_id"] == json.loads((virtual_capture / "manifest.json").read_text())["twin_id"]

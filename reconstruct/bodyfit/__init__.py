@@ -2,6 +2,6 @@
 template for rigging."""
 
 from twinkit.reconstruct.bodyfit.fit import BodyFit, FitOptions, fit_body
-from twinkit.reconstruct.bodyfit.output import write_body
+from twinkit.reconstruct.bodyfit.output import read_body, write_body
 
-__all__ = ["BodyFit", "FitOptions", "fit_body", "write_body"]
+__all__ = ["BodyFit", "FitOptions", "fit_body", "read_body", "write_body"]

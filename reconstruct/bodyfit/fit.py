@@ -81,7 +81,7 @@ def _inliers(body: AnnyBody, state: BodyState, landmarks: Landmarks, within_m: f
     return replace(landmarks, weights=np.where(explained, landmarks.weights, 0.0))
 
 
-def _with_phenotype(state: BodyState, phenotype: dict[str, float]) -> BodyState:
+def with_phenotype(state: BodyState, phenotype: dict[str, float]) -> BodyState:
     """A copy of ``state`` whose phenotype keys named in ``phenotype`` are set to those values."""
     logits = state.phenotype_logits.clone()
     for key, value in phenotype.items():
@@ -89,7 +89,7 @@ def _with_phenotype(state: BodyState, phenotype: dict[str, float]) -> BodyState:
     return BodyState(logits, state.pose.clone(), state.rotation.clone(), state.translation.clone())
 
 
-def _optimise(state: BodyState, params: list[torch.Tensor], loss_fn, steps: int, lr: float,
+def optimise(state: BodyState, params: list[torch.Tensor], loss_fn, steps: int, lr: float,
               label: str, final_lr_fraction: float = 1.0) -> float:
     """Adam on ``params`` for ``steps``, the learning rate falling from ``lr`` to ``final_lr_fraction * lr``
     along a cosine; returns the loss of the last step."""
@@ -138,7 +138,7 @@ def fit_body(capture: Capture, options: FitOptions | None = None, body: AnnyBody
         return landmark_loss(posed.landmarks, landmarks, float(next(schedule))) \
             + options.pose_prior * (state.pose.norm(dim=-1) ** 2).sum()
 
-    losses["landmarks"] = _optimise(state, state.tensors(), landmarks_loss, options.landmark_steps,
+    losses["landmarks"] = optimise(state, state.tensors(), landmarks_loss, options.landmark_steps,
                                     options.learning_rate, "body fit: landmarks", options.final_lr_fraction)
     timings["landmarks"] = time.perf_counter() - start
 
@@ -153,26 +153,31 @@ def fit_body(capture: Capture, options: FitOptions | None = None, body: AnnyBody
             + options.pose_prior * (angles**2).sum()
 
     start = time.perf_counter()
-    starts = [state] + [_with_phenotype(state, p) for p in options.phenotype_starts]
+    starts = [state] + [with_phenotype(state, p) for p in options.phenotype_starts]
     if len(starts) > 1:
         probed = []
         for k, s in enumerate(starts):
-            _optimise(s, s.tensors(), lambda s=s: full_loss(s), options.probe_steps, options.learning_rate,
+            optimise(s, s.tensors(), lambda s=s: full_loss(s), options.probe_steps, options.learning_rate,
                       f"body fit: silhouettes, start {k + 1}/{len(starts)}")
             with torch.no_grad():
                 probed.append(float(full_loss(s)))
             losses[f"start_{k + 1}"] = probed[-1]
         state = starts[int(np.argmin(probed))]
-    losses["silhouettes"] = _optimise(state, state.tensors(), lambda: full_loss(state), options.silhouette_steps,
+    losses["silhouettes"] = optimise(state, state.tensors(), lambda: full_loss(state), options.silhouette_steps,
                                       options.learning_rate, "body fit: silhouettes", options.final_lr_fraction)
     timings["silhouettes"] = time.perf_counter() - start
 
+    detail(f"body fit: losses {losses}, {sum(timings.values()):.1f} s")
+    return body_fit_from_state(body, state, frame, losses, {k: round(v, 2) for k, v in timings.items()})
+
+
+def body_fit_from_state(body: AnnyBody, state: BodyState, frame: int, losses: dict[str, float],
+                        timings_s: dict[str, float]) -> BodyFit:
+    """The :class:`BodyFit` that ``state`` poses (vertices, keypoints, stature evaluated here)."""
     with torch.no_grad():
         posed = body(state)
-    phenotype = state.phenotype().numpy()
-    detail(f"body fit: losses {losses}, {sum(timings.values()):.1f} s")
     return BodyFit(
-        phenotype={k: float(v) for k, v in zip(PHENOTYPE_KEYS, phenotype)},
+        phenotype={k: float(v) for k, v in zip(PHENOTYPE_KEYS, state.phenotype().numpy())},
         pose={bone: rv for bone, rv in zip(POSE_BONES, state.pose.numpy().copy())},
         transform=state.transform(),
         vertices=posed.vertices.numpy().copy(),
@@ -183,5 +188,5 @@ def fit_body(capture: Capture, options: FitOptions | None = None, body: AnnyBody
         stature_m=body.stature(posed),
         frame=frame,
         losses=losses,
-        timings_s={k: round(v, 2) for k, v in timings.items()},
+        timings_s=timings_s,
     )

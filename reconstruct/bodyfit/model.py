@@ -31,6 +31,16 @@ class BodyState:
         return cls(torch.zeros(len(PHENOTYPE_KEYS), dtype=f64), torch.zeros(len(POSE_BONES), 3, dtype=f64),
                    torch.as_tensor(rotation, dtype=f64).clone(), torch.as_tensor(translation, dtype=f64).clone())
 
+    @classmethod
+    def from_parameters(cls, phenotype: dict[str, float], pose: dict[str, np.ndarray],
+                        transform: np.ndarray) -> "BodyState":
+        """The state of a written fit (``body.json``'s phenotype, per-bone rotation vectors and 4x4)."""
+        values = np.clip([phenotype[k] for k in PHENOTYPE_KEYS], 1e-6, 1 - 1e-6)
+        rotvecs = np.array([np.asarray(pose.get(bone, np.zeros(3)), dtype=np.float64) for bone in POSE_BONES])
+        transform = torch.as_tensor(np.asarray(transform, dtype=np.float64))
+        return cls(torch.as_tensor(np.log(values / (1 - values))), torch.as_tensor(rotvecs),
+                   roma.rotmat_to_rotvec(transform[:3, :3]), transform[:3, 3].clone())
+
     def tensors(self) -> list[torch.Tensor]:
         return [self.phenotype_logits, self.pose, self.rotation, self.translation]
 

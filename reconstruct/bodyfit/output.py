@@ -1,13 +1,16 @@
-"""Write a body fit into an avatar folder: ``body.json`` (parameters) and ``body.ply`` (posed mesh)."""
+"""A body fit in an avatar folder: ``body.json`` (parameters) and ``body.ply`` (posed mesh), written and read."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import trimesh
 
-from twinkit.core.atomic import write_bytes, write_json
-from twinkit.reconstruct.bodyfit.fit import BodyFit
+from twinkit.core.atomic import read_json, write_bytes, write_json
+from twinkit.core.errors import InputError
+from twinkit.reconstruct.bodyfit.fit import BodyFit, body_fit_from_state
+from twinkit.reconstruct.bodyfit.model import AnnyBody, BodyState
 
 BODY_JSON = "body.json"
 BODY_PLY = "body.ply"
@@ -36,3 +39,27 @@ def write_body(avatar_dir: str | Path, fit: BodyFit, quality: dict | None = None
         **({"quality": quality} if quality is not None else {}),
     })
     return path
+
+
+def read_body_parameters(path: str | Path) -> tuple[dict[str, float], dict[str, np.ndarray], np.ndarray]:
+    """``(phenotype, pose, transform)`` from a body fit's ``body.json``, with clear errors."""
+    data = read_json(path)
+    try:
+        phenotype = {k: float(v) for k, v in data["phenotype"].items()}
+        pose = {bone: np.asarray(v, dtype=np.float64).reshape(3) for bone, v in data["pose"].items()}
+        transform = np.asarray(data["transform"], dtype=np.float64).reshape(4, 4)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"not a body fit (needs phenotype, pose, transform): {exc}", path) from None
+    if data.get("pose_parameterization", "local-ref") != "local-ref":
+        raise InputError(f"pose parameterisation {data['pose_parameterization']!r} is not anny local-ref", path)
+    return phenotype, pose, transform
+
+
+def read_body(avatar_dir: str | Path, body: AnnyBody | None = None) -> BodyFit:
+    """The :class:`BodyFit` written in ``AVATAR/body.json`` (the body re-evaluated from its parameters)."""
+    path = Path(avatar_dir) / BODY_JSON
+    phenotype, pose, transform = read_body_parameters(path)
+    data = read_json(path)
+    state = BodyState.from_parameters(phenotype, pose, transform)
+    return body_fit_from_state(body or AnnyBody(), state, int(data.get("frame", 0)), dict(data.get("losses", {})),
+                               dict(data.get("timings_s", {})))

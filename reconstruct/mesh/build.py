@@ -14,6 +14,10 @@ from twinkit.capture.layout import Capture
 from twinkit.core.errors import InputError
 from twinkit.core.manifest import MANIFEST_NAME, Manifest
 from twinkit.core.progress import detail
+from twinkit.reconstruct.bodyfit.fit import BodyFit
+from twinkit.reconstruct.bodyfit.output import write_body
+from twinkit.reconstruct.bodyfit.quality import fit_quality
+from twinkit.reconstruct.bodyfit.surface_fit import SURFACE_LOSS, fit_body_to_surface
 from twinkit.reconstruct.mesh.depth_maps import render_depth
 from twinkit.reconstruct.mesh.export import FILES, gltf_from_world, write_mesh
 from twinkit.reconstruct.mesh.fuse import close_holes, flatten_below, fuse_depth, keep_largest, simplify, smooth
@@ -46,12 +50,14 @@ class MeshOptions:
 
 
 def build_mesh(capture: Capture, gaussians: Gaussians, out_dir: str | Path,
-               options: MeshOptions | None = None, body: trimesh.Trimesh | None = None) -> dict[str, Any]:
+               options: MeshOptions | None = None, body: BodyFit | None = None) -> dict[str, Any]:
     """Mesh and texture the subject of ``capture`` from its trained ``gaussians`` into ``out_dir``:
-    mesh.glb, mesh.obj, mesh.mtl, mesh_texture.png, and ``gltf_from_world`` in its manifest.json. With the
-    fitted ``body`` (capture world), the parts no silhouette constrains take its shape (mesh/unseen.py).
-    Returns figures: faces, vertices, watertight, the outline refinement's residuals and the unseen parts'
-    moves, seconds per step, the 4x4."""
+    mesh.glb, mesh.obj, mesh.mtl, mesh_texture.png, and ``gltf_from_world`` in its manifest.json.
+
+    With the fitted ``body``, the body is first refitted to the mesh's outline-constrained skin (unless it
+    already was: bodyfit/surface_fit.py) and written to ``out_dir`` as body.json + body.ply; then the parts no
+    silhouette constrains take its shape (mesh/unseen.py). Returns figures: faces, vertices, watertight, the
+    outline refinement's residuals and the unseen parts' moves, seconds per step, the 4x4."""
     options = options or MeshOptions()
     out_dir = Path(out_dir)
     if not capture.metric:
@@ -82,10 +88,17 @@ def build_mesh(capture: Capture, gaussians: Gaussians, out_dir: str | Path,
     if options.outline_iterations > 0:
         silhouettes = SilhouetteOptions(iterations=options.outline_iterations)
         mesh, outline, support = refine_to_silhouettes(mesh, photos, silhouettes)
-        if body is not None:
-            mesh, outline["unseen"] = fill_unseen_from_body(mesh, support >= MIN_OUTLINE_VIEWS, body)
-        mesh = flatten_below(mesh, capture.up, feet)
         lap("outline")
+        if body is not None:
+            seen = support >= MIN_OUTLINE_VIEWS
+            if SURFACE_LOSS not in body.losses:
+                body = fit_body_to_surface(body, mesh.vertices[seen])
+                write_body(out_dir, body, fit_quality(capture, body).as_dict())
+                lap("body refit")
+            body_mesh = trimesh.Trimesh(body.vertices, body.faces, process=False)
+            mesh, outline["unseen"] = fill_unseen_from_body(mesh, seen, body_mesh)
+            lap("unseen")
+        mesh = flatten_below(mesh, capture.up, feet)
     split, source = unwrap(mesh, options.texture_size)
     lap("uv")
     texture = bake_texture(split, mesh.vertex_normals[source], photos, options.texture_size,
