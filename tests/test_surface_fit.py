@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import trimesh
 
+from twinkit.core.errors import InputError
 from twinkit.reconstruct.bodyfit.fit import body_fit_from_state
 from twinkit.reconstruct.bodyfit.model import PHENOTYPE_KEYS, POSE_BONES, AnnyBody, BodyState
 from twinkit.reconstruct.bodyfit.output import read_body, write_body
@@ -64,3 +65,8 @@ def test_body_json_round_trip(body, tmp_path):
     assert np.abs(read.vertices - written.vertices).max() < 1e-6
     assert read.losses == written.losses and read.frame == written.frame
     assert [read.phenotype[k] for k in PHENOTYPE_KEYS] == pytest.approx([TRUE[k] for k in PHENOTYPE_KEYS])
+    (tmp_path / "body.json").write_text('{"phenotype": {"age": 0.5}, "pose": {}, "transform": %s}'
+                                        % np.eye(4).tolist())
+    with pytest.raises(InputError, match="lacks gender") as caught:
+        read_body(tmp_path, body)
+    assert caught.value.path == tmp_path / "body.json"

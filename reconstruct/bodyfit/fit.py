@@ -90,7 +90,7 @@ def with_phenotype(state: BodyState, phenotype: dict[str, float]) -> BodyState:
 
 
 def optimise(state: BodyState, params: list[torch.Tensor], loss_fn, steps: int, lr: float,
-              label: str, final_lr_fraction: float = 1.0) -> float:
+             label: str, final_lr_fraction: float = 1.0) -> float:
     """Adam on ``params`` for ``steps``, the learning rate falling from ``lr`` to ``final_lr_fraction * lr``
     along a cosine; returns the loss of the last step."""
     for p in params:
@@ -139,7 +139,7 @@ def fit_body(capture: Capture, options: FitOptions | None = None, body: AnnyBody
             + options.pose_prior * (state.pose.norm(dim=-1) ** 2).sum()
 
     losses["landmarks"] = optimise(state, state.tensors(), landmarks_loss, options.landmark_steps,
-                                    options.learning_rate, "body fit: landmarks", options.final_lr_fraction)
+                                   options.learning_rate, "body fit: landmarks", options.final_lr_fraction)
     timings["landmarks"] = time.perf_counter() - start
 
     inliers = _inliers(body, state, landmarks, options.inlier_m)
@@ -158,13 +158,13 @@ def fit_body(capture: Capture, options: FitOptions | None = None, body: AnnyBody
         probed = []
         for k, s in enumerate(starts):
             optimise(s, s.tensors(), lambda s=s: full_loss(s), options.probe_steps, options.learning_rate,
-                      f"body fit: silhouettes, start {k + 1}/{len(starts)}")
+                     f"body fit: silhouettes, start {k + 1}/{len(starts)}")
             with torch.no_grad():
                 probed.append(float(full_loss(s)))
             losses[f"start_{k + 1}"] = probed[-1]
         state = starts[int(np.argmin(probed))]
     losses["silhouettes"] = optimise(state, state.tensors(), lambda: full_loss(state), options.silhouette_steps,
-                                      options.learning_rate, "body fit: silhouettes", options.final_lr_fraction)
+                                     options.learning_rate, "body fit: silhouettes", options.final_lr_fraction)
     timings["silhouettes"] = time.perf_counter() - start
 
     detail(f"body fit: losses {losses}, {sum(timings.values()):.1f} s")

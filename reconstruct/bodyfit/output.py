@@ -10,7 +10,7 @@ import trimesh
 from twinkit.core.atomic import read_json, write_bytes, write_json
 from twinkit.core.errors import InputError
 from twinkit.reconstruct.bodyfit.fit import BodyFit, body_fit_from_state
-from twinkit.reconstruct.bodyfit.model import AnnyBody, BodyState
+from twinkit.reconstruct.bodyfit.model import PHENOTYPE_KEYS, AnnyBody, BodyState
 
 BODY_JSON = "body.json"
 BODY_PLY = "body.ply"
@@ -59,6 +59,9 @@ def read_body(avatar_dir: str | Path, body: AnnyBody | None = None) -> BodyFit:
     """The :class:`BodyFit` written in ``AVATAR/body.json`` (the body re-evaluated from its parameters)."""
     path = Path(avatar_dir) / BODY_JSON
     phenotype, pose, transform = read_body_parameters(path)
+    missing = [key for key in PHENOTYPE_KEYS if key not in phenotype]
+    if missing:
+        raise InputError(f"the body's phenotype lacks {', '.join(missing)}", path)
     data = read_json(path)
     state = BodyState.from_parameters(phenotype, pose, transform)
     return body_fit_from_state(body or AnnyBody(), state, int(data.get("frame", 0)), dict(data.get("losses", {})),
