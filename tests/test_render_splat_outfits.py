@@ -71,8 +71,10 @@ def test_no_skin_splats_show_through_the_garments(makers):
     after, before, pixels = np.sum(list(measured.values()), axis=0)
     assert min(p for _, _, p in measured.values()) > 0.05 * SIZE * SIZE * 3 / 4  # the cloth fills the picture
     # Measured: virtual avatar 0 of 15,631 px after, 48 (0.31 %) before; demo avatar 3 of 15,897 after, 80 before.
+    # With the body refitted to the skin (ninth session) garments sit on a truer body: 0 of 15,336 after, 28
+    # (0.18 %) before on the virtual avatar.
     assert after / pixels <= 0.0005, measured
-    assert before / pixels >= 0.002, measured  # the measure sees the splats that poked through the cloth
+    assert before / pixels >= 0.001, measured  # the measure sees the splats that poked through the cloth
 
 
 def test_the_splats_an_outfit_leaves_bare_are_unchanged_and_cached(makers, subject):
