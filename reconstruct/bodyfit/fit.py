@@ -13,7 +13,7 @@ from twinkit.capture.layout import Capture
 from twinkit.core.errors import QualityError
 from twinkit.core.progress import detail, progress
 from twinkit.reconstruct.bodyfit.losses import landmark_loss, silhouette_loss
-from twinkit.reconstruct.bodyfit.model import PHENOTYPE_KEYS, POSE_BONES, AnnyBody, BodyState
+from twinkit.reconstruct.bodyfit.model import PHENOTYPE_KEYS, POSE_BONES, AnnyBody, BodyState, phenotype_logits
 from twinkit.reconstruct.bodyfit.targets import Landmarks, read_landmarks, read_silhouettes
 
 
@@ -85,7 +85,7 @@ def with_phenotype(state: BodyState, phenotype: dict[str, float]) -> BodyState:
     """A copy of ``state`` whose phenotype keys named in ``phenotype`` are set to those values."""
     logits = state.phenotype_logits.clone()
     for key, value in phenotype.items():
-        logits[PHENOTYPE_KEYS.index(key)] = float(np.log(value / (1.0 - value)))
+        logits[PHENOTYPE_KEYS.index(key)] = float(phenotype_logits(value))
     return BodyState(logits, state.pose.clone(), state.rotation.clone(), state.translation.clone())
 
 

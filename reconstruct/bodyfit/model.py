@@ -16,6 +16,12 @@ POSE_BONES = ("upperarm01.L", "upperarm01.R", "lowerarm01.L", "lowerarm01.R", "u
               "upperleg01.R", "lowerleg01.L", "lowerleg01.R", "spine02", "neck01", "head")
 
 
+def phenotype_logits(values) -> np.ndarray:
+    """The logits (inverse sigmoid) that :class:`BodyState` stores for phenotype ``values`` in [0, 1]."""
+    values = np.clip(np.asarray(values, dtype=np.float64), 1e-6, 1 - 1e-6)
+    return np.log(values / (1 - values))
+
+
 @dataclass
 class BodyState:
     """Optimisable parameters: phenotype logits (sigmoid -> [0, 1]), bone rotvecs, anny-to-world rigid."""
@@ -35,10 +41,9 @@ class BodyState:
     def from_parameters(cls, phenotype: dict[str, float], pose: dict[str, np.ndarray],
                         transform: np.ndarray) -> "BodyState":
         """The state of a written fit (``body.json``'s phenotype, per-bone rotation vectors and 4x4)."""
-        values = np.clip([phenotype[k] for k in PHENOTYPE_KEYS], 1e-6, 1 - 1e-6)
         rotvecs = np.array([np.asarray(pose.get(bone, np.zeros(3)), dtype=np.float64) for bone in POSE_BONES])
         transform = torch.as_tensor(np.asarray(transform, dtype=np.float64))
-        return cls(torch.as_tensor(np.log(values / (1 - values))), torch.as_tensor(rotvecs),
+        return cls(torch.as_tensor(phenotype_logits([phenotype[k] for k in PHENOTYPE_KEYS])), torch.as_tensor(rotvecs),
                    roma.rotmat_to_rotvec(transform[:3, :3]), transform[:3, 3].clone())
 
     def tensors(self) -> list[torch.Tensor]:

@@ -43,7 +43,11 @@ def write_body(avatar_dir: str | Path, fit: BodyFit, quality: dict | None = None
 
 def read_body_parameters(path: str | Path) -> tuple[dict[str, float], dict[str, np.ndarray], np.ndarray]:
     """``(phenotype, pose, transform)`` from a body fit's ``body.json``, with clear errors."""
-    data = read_json(path)
+    return _parameters(read_json(path), path)
+
+
+def _parameters(data: dict, path: Path | str) -> tuple[dict[str, float], dict[str, np.ndarray], np.ndarray]:
+    """:func:`read_body_parameters` of the already read ``data`` of ``path``."""
     try:
         phenotype = {k: float(v) for k, v in data["phenotype"].items()}
         pose = {bone: np.asarray(v, dtype=np.float64).reshape(3) for bone, v in data["pose"].items()}
@@ -58,11 +62,11 @@ def read_body_parameters(path: str | Path) -> tuple[dict[str, float], dict[str, 
 def read_body(avatar_dir: str | Path, body: AnnyBody | None = None) -> BodyFit:
     """The :class:`BodyFit` written in ``AVATAR/body.json`` (the body re-evaluated from its parameters)."""
     path = Path(avatar_dir) / BODY_JSON
-    phenotype, pose, transform = read_body_parameters(path)
+    data = read_json(path)
+    phenotype, pose, transform = _parameters(data, path)
     missing = [key for key in PHENOTYPE_KEYS if key not in phenotype]
     if missing:
         raise InputError(f"the body's phenotype lacks {', '.join(missing)}", path)
-    data = read_json(path)
     state = BodyState.from_parameters(phenotype, pose, transform)
     return body_fit_from_state(body or AnnyBody(), state, int(data.get("frame", 0)), dict(data.get("losses", {})),
                                dict(data.get("timings_s", {})))
