@@ -36,9 +36,9 @@ def run(capture_dir: Path, out: Path, profile: str, device: str, engine: str, ns
 
     Reads CAPTURE (from `twin capture ingest`; metric). Writes OUTPUT/: body.json + body.ply (fitted anny
     body), splats.ply (3D Gaussian Splatting PLY, capture world) + metrics.json (held-out PSNR/SSIM per
-    view, time, memory, Gaussian count, device), mesh.glb (glTF 2.0, Y-up, metres, feet at y=0) +
-    mesh.obj/.mtl/mesh_texture.png, and manifest.json (with the 4x4 from the capture world to the glTF
-    frame). A killed run resumes when the same command is run again.
+    view and their curve over training time, time, memory, Gaussian count, device), mesh.glb (glTF 2.0,
+    Y-up, metres, feet at y=0) + mesh.obj/.mtl/mesh_texture.png, and manifest.json (with the 4x4 from the
+    capture world to the glTF frame). A killed run resumes when the same command is run again.
     """
     from twinkit.reconstruct.pipeline import ReconstructOptions, reconstruct_avatar
 

@@ -204,3 +204,28 @@ def test_girth_ignores_an_inner_pocket_that_pokes_through_the_skin():
     body = trimesh.util.concatenate([outer, pocket])
     axis = np.zeros(3)
     assert abs(girth(body, axis, UP, axis) - 2 * math.pi * 0.15) < 0.002
+
+
+def test_thighs_that_touch_in_the_scan_are_measured_on_the_fitted_body():
+    """A scan of a plus-size body whose thighs touch has no gap below the crotch (no photo sees into it):
+    its mid-sagittal outline puts the crotch low and one section takes in both thighs. The landmarks' anny
+    body gives the crotch and the thigh girth there instead; without it the inside leg comes out short."""
+    from twinkit.capture.studio.body import pose_body, studio_pose
+    from twinkit.render.measure.definitions import crotch_point, inside_leg_length, thigh_girth, thighs_touch
+
+    body = pose_body(dict(gender=0.2, age=0.75, muscle=0.3, weight=0.95, height=0.35, proportions=0.4),
+                     studio_pose(3))
+    lm = body_landmarks(body)
+    truth = trimesh.Trimesh(body.vertices, body.faces, process=False)
+    # The "scan": the body with the space between the thighs filled from the crotch down 12 cm, front to back.
+    crotch = crotch_point(truth, lm)
+    right, left = lm["upperleg01.R"], lm["upperleg01.L"]
+    bridge = trimesh.creation.box(bounds=[[min(right[0], left[0]), crotch[1] - 0.06, crotch[2] - 0.12],
+                                          [max(right[0], left[0]), crotch[1] + 0.06, crotch[2] + 0.01]])
+    scan = trimesh.boolean.union([truth, bridge], engine="manifold")
+    assert thighs_touch(scan, lm) and not thighs_touch(truth, lm)
+
+    for measure in (inside_leg_length, thigh_girth):
+        assert abs(measure(scan, lm) - measure(truth, lm)) < 0.008, measure.__name__
+    without_body = Landmarks(lm.points, lm.up)
+    assert inside_leg_length(truth, lm) - inside_leg_length(scan, without_body) > 0.015

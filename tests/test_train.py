@@ -11,6 +11,7 @@ import pytest
 import trimesh
 
 from twinkit.capture.cameras import OPENCV, Camera, look_at
+from twinkit.core.atomic import read_json
 from twinkit.core.errors import InputError
 from twinkit.reconstruct.train import TrainOptions, profile, train_splats
 from twinkit.reconstruct.train.checkpoint import load_latest, save_checkpoint
@@ -19,7 +20,8 @@ from twinkit.reconstruct.train.trainer import camera_order
 from twinkit.reconstruct.train.views import load_view
 
 SMALL = dict(resolution=128, steps=120, init_points=3000, max_gaussians=8000, holdout_every=6,
-             sh_interval=60, refine_start=20, refine_every=20, refine_stop=100, checkpoint_every=40)
+             sh_interval=60, refine_start=20, refine_every=20, refine_stop=100, checkpoint_every=40,
+             eval_every=40)
 
 
 # ---- fast checks -------------------------------------------------------------------------------------
@@ -101,6 +103,20 @@ def test_training_beats_the_initialisation_on_held_out_views(trained) -> None:
 
 
 @pytest.mark.slow
+def test_held_out_curve_tracks_training(trained) -> None:
+    """metrics.json's curve: the initialisation, every eval_every steps, and the final figures; training
+    seconds grow; the held-out PSNR it records rises from the initialisation's to the final one's."""
+    curve, options = trained.metrics["held_out_curve"], trained.metrics["options"]
+    assert [p["step"] for p in curve] == [*range(0, options["steps"], options["eval_every"]), options["steps"]]
+    assert curve[0]["psnr_mean"] == trained.metrics["initial_held_out_psnr_mean"]
+    assert curve[-1]["psnr_mean"] == trained.metrics["held_out"]["psnr_mean"]
+    assert curve[-1]["train_seconds"] == trained.metrics["train_seconds"]
+    seconds = [p["train_seconds"] for p in curve]
+    assert seconds == sorted(seconds) and seconds[0] == 0.0 < seconds[1]
+    assert curve[len(curve) // 2]["psnr_mean"] > curve[0]["psnr_mean"] + 1.0
+
+
+@pytest.mark.slow
 def test_gaussians_stay_inside_the_visual_hull(small_capture, trained) -> None:
     """Every centre projects inside every camera's mask (dilated 3 px), held-out cameras included."""
     capture, _, _, _ = small_capture
@@ -130,8 +146,31 @@ def test_resume_after_an_interruption_matches_an_uninterrupted_run(small_capture
                           callback=lambda step, stats: seen.append(step))
     assert seen[0] == 41 and seen[-1] == options.steps  # lost no more than one checkpoint interval
     assert result.metrics["steps"] == trained.metrics["steps"]
+    steps = [[p["step"] for p in r.metrics["held_out_curve"]] for r in (result, trained)]
+    assert steps[0] == steps[1]
     assert abs(result.metrics["held_out"]["psnr_mean"] - trained.metrics["held_out"]["psnr_mean"]) < 0.3
     assert abs(len(result.gaussians) - len(trained.gaussians)) <= 0.02 * len(trained.gaussians)
+
+
+@pytest.mark.slow
+def test_a_callback_can_end_training_after_an_evaluation(small_capture) -> None:
+    """The callback sees the held-out PSNR after each evaluation; returning True ends the run there, with
+    the outputs written and the steps done recorded."""
+    capture, vertices, faces, root = small_capture
+    seen: list[float] = []
+
+    def until_evaluated(step: int, stats: dict) -> bool:
+        if "held_out_psnr" in stats:
+            seen.append(stats["held_out_psnr"])
+        return bool(seen)
+
+    result = train_splats(capture, vertices, faces, root / "stopped", profile("preview", **SMALL), device="cpu",
+                          callback=until_evaluated)
+    assert result.metrics["steps"] == SMALL["eval_every"] and len(seen) == 1
+    assert [p["step"] for p in result.metrics["held_out_curve"]] == [0, SMALL["eval_every"]]
+    assert result.metrics["held_out"]["psnr_mean"] == seen[0] == result.metrics["held_out_curve"][-1]["psnr_mean"]
+    assert read_json(result.metrics_path)["steps"] == SMALL["eval_every"]
+    assert result.splats_path.is_file() and not (result.splats_path.parent / "checkpoints").exists()
 
 
 def test_views_without_the_subject_are_left_out_of_training(caplog) -> None:

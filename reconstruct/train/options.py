@@ -39,14 +39,16 @@ class TrainOptions:
     grow_grad2d: float = 2e-4
     mask_prune_fraction: float = 0.5  # prune a Gaussian outside the masks in more than this share of views
     checkpoint_every: int = 100
+    eval_every: int = 100  # held-out PSNR every this many steps, into metrics.json's held_out_curve
     seed: int = 0
     threads: int = 2  # CPU threads for PyTorch (ignored on CUDA)
     eval_background: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     def __post_init__(self) -> None:
-        if self.resolution < 16 or self.steps < 1 or self.init_points < 1 or self.holdout_every < 2:
+        if (self.resolution < 16 or self.steps < 1 or self.init_points < 1 or self.holdout_every < 2
+                or self.eval_every < 1):
             raise InputError("training options need resolution >= 16, steps >= 1, init_points >= 1, "
-                             "holdout_every >= 2")
+                             "holdout_every >= 2, eval_every >= 1")
         if not 0 <= self.sh_degree <= 3:
             raise InputError(f"sh_degree must be 0..3, got {self.sh_degree}")
 
@@ -60,10 +62,10 @@ PROFILES: dict[str, TrainOptions] = {
     # One GPU (gsplat kernels), 48 cameras at 1024 px: the 3DGS schedule.
     "standard": TrainOptions(resolution=1024, steps=30000, init_points=100000, max_gaussians=1_000_000,
                              lr_means=1.6e-4, lr_sh=2.5e-3, sh_degree=3, sh_interval=1000, refine_start=500, refine_stop=15000,
-                             refine_every=100, checkpoint_every=2000),
+                             refine_every=100, checkpoint_every=2000, eval_every=500),
     "high": TrainOptions(resolution=2048, steps=60000, init_points=200000, max_gaussians=3_000_000,
                          lr_means=1.6e-4, lr_sh=2.5e-3, sh_degree=3, sh_interval=1000, refine_start=500, refine_stop=30000,
-                         refine_every=100, checkpoint_every=2000),
+                         refine_every=100, checkpoint_every=2000, eval_every=1000),
 }
 
 

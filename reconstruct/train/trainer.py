@@ -33,7 +33,7 @@ from twinkit.reconstruct.train.views import View, load_view, split_cameras
 SPLATS, METRICS = "splats.ply", "metrics.json"
 MASK_DILATION_PX = 2  # slack for mask edges when pruning Gaussians outside the silhouettes
 
-StepCallback = Callable[[int, dict[str, float]], None]
+StepCallback = Callable[[int, dict[str, float]], bool | None]
 
 
 @dataclass
@@ -57,13 +57,27 @@ def step_background(step: int, seed: int, device: torch.device) -> torch.Tensor:
     return torch.as_tensor(np.random.default_rng([seed, step, 1]).random(3), dtype=torch.float32, device=device)
 
 
+def _synchronize(device: torch.device) -> None:
+    """Wait for queued GPU work, so that a clock read after it counts it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def curve_point(step: int, train_seconds: float, held: dict[str, Any]) -> dict[str, float]:
+    """One point of ``metrics.json``'s ``held_out_curve``: held-out quality after ``step`` steps."""
+    return {"step": step, "train_seconds": train_seconds, "psnr_mean": held["psnr_mean"],
+            "ssim_mean": held["ssim_mean"]}
+
+
 def _peak_memory_mib(device: torch.device) -> float:
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
-def _load_views(capture: Capture, options: TrainOptions, device: torch.device) -> tuple[list[View], list[View]]:
+def load_views(capture: Capture, options: TrainOptions, device: torch.device) -> tuple[list[View], list[View]]:
+    """The key frame's (training, held-out) views at ``options.resolution`` on ``device``, less those
+    without the subject."""
     frame = int(capture.manifest.extra.get("key_frame", capture.frames[0]))
     train_cams, held_cams = split_cameras(capture.cameras, options.holdout_every)
     views = [load_view(capture, cam, frame, options.resolution)
@@ -90,9 +104,12 @@ def train_splats(capture: Capture, body_vertices: np.ndarray, body_faces: np.nda
     Initialised on the fitted body (``body_vertices`` (V,3) in the capture world, ``body_faces`` (F,3)),
     trained with L1 + SSIM and an alpha-vs-mask loss over random backgrounds, per-camera exposure, gsplat's
     3DGS densification plus pruning outside the silhouettes. Every ``holdout_every``-th camera is held out
-    and evaluated at the end. Checkpoints go to ``out_dir/checkpoints/`` every ``checkpoint_every`` steps;
-    ``resume`` continues from the latest one (they are deleted once the outputs are written).
-    ``callback(step, stats)`` runs after each step (``step`` steps done).
+    and evaluated every ``eval_every`` steps (``metrics.json``'s ``held_out_curve``: PSNR against training
+    seconds, evaluation time excluded) and at the end. Checkpoints go to ``out_dir/checkpoints/`` every
+    ``checkpoint_every`` steps; ``resume`` continues from the latest one (they are deleted once the outputs
+    are written). ``callback(step, stats)`` runs after each step (``step`` steps done; ``stats`` has
+    ``held_out_psnr`` after an evaluation); when it returns True, training ends there (the outputs record
+    the steps done).
     """
     options = options or profile("preview")
     out_dir = Path(out_dir)
@@ -103,7 +120,7 @@ def train_splats(capture: Capture, body_vertices: np.ndarray, body_faces: np.nda
     torch.manual_seed(options.seed)
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats(dev)
-    train_views, held_views = _load_views(capture, options, dev)
+    train_views, held_views = load_views(capture, options, dev)
     eval_bg = torch.tensor(options.eval_background, dtype=torch.float32, device=dev)
     scene_scale = float(np.linalg.norm(np.ptp(np.asarray(body_vertices), axis=0))) / 2.0
     tracked = {k: v for k, v in options.to_dict().items() if k != "threads"}
@@ -115,10 +132,10 @@ def train_splats(capture: Capture, body_vertices: np.ndarray, body_faces: np.nda
                                    options.seed, rasterize, dev)
         initial = evaluate(gaussians, held_views, rasterize, eval_bg)
         params = to_params(gaussians)
-        start, elapsed_before = 0, 0.0
+        start, elapsed_before, curve = 0, 0.0, [curve_point(0, 0.0, initial)]
     else:
         params = Params({name: torch.nn.Parameter(t.to(dev)) for name, t in saved["params"].items()})
-        initial, start, elapsed_before = saved["initial"], saved["step"], saved["elapsed"]
+        initial, start, elapsed_before, curve = saved["initial"], saved["step"], saved["elapsed"], saved["curve"]
     optimizers = make_optimizers(params, options, scene_scale)
     exposure = Exposure(len(train_views)).to(dev)
     exposure_opt = torch.optim.Adam(exposure.parameters(), lr=options.lr_exposure)
@@ -139,7 +156,12 @@ def train_splats(capture: Capture, body_vertices: np.ndarray, body_faces: np.nda
 
     bar = progress_bar(options.steps, "training splats", initial=start, unit="step")
     running_psnr = math.nan
-    session_start = time.perf_counter()
+    session_start, eval_seconds, done = time.perf_counter(), 0.0, start
+
+    def train_seconds() -> float:
+        _synchronize(dev)
+        return elapsed_before + time.perf_counter() - session_start - eval_seconds
+
     try:
         for step in range(start, options.steps):
             index = camera_order(step, len(train_views), options.seed)
@@ -172,10 +194,17 @@ def train_splats(capture: Capture, body_vertices: np.ndarray, body_faces: np.nda
             step_psnr = psnr(render.detach(), target)
             running_psnr = step_psnr if math.isnan(running_psnr) else 0.9 * running_psnr + 0.1 * step_psnr
             done = step + 1
+            stats = {"loss": float(loss.detach()), "psnr": step_psnr, "gaussians": len(params["means"])}
+            if done % options.eval_every == 0 and done < options.steps:
+                seconds, eval_start = train_seconds(), time.perf_counter()
+                curve.append(curve_point(done, seconds, evaluate(to_gaussians(params), held_views, rasterize,
+                                                                 eval_bg)))
+                stats["held_out_psnr"] = curve[-1]["psnr_mean"]
+                eval_seconds += time.perf_counter() - eval_start
             if done % options.checkpoint_every == 0 and done < options.steps:
                 save_checkpoint(ckpt_dir, done, {
-                    "options": tracked, "step": done, "initial": initial,
-                    "elapsed": elapsed_before + time.perf_counter() - session_start,
+                    "options": tracked, "step": done, "initial": initial, "curve": curve,
+                    "elapsed": train_seconds(),
                     "params": {k: p.detach().cpu() for k, p in params.items()},
                     "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
                     "exposure": exposure.state_dict(), "exposure_opt": exposure_opt.state_dict(),
@@ -184,20 +213,22 @@ def train_splats(capture: Capture, body_vertices: np.ndarray, body_faces: np.nda
                     "cuda_rng": torch.cuda.get_rng_state(dev) if dev.type == "cuda" else None})
             bar.update(1)
             bar.set_postfix(psnr=f"{running_psnr:.2f}", gaussians=len(params["means"]))
-            if callback is not None:
-                callback(done, {"loss": float(loss.detach()), "psnr": step_psnr, "gaussians": len(params["means"])})
+            if callback is not None and callback(done, stats):
+                break
     finally:
         bar.close()
 
+    seconds = train_seconds()
     gaussians = Gaussians(*(t.detach() for t in to_gaussians(params).tensors()))
     held = evaluate(gaussians, held_views, rasterize, eval_bg)
-    train_seconds = elapsed_before + time.perf_counter() - session_start
+    if curve[-1]["step"] != done:  # (stopped by the callback right after an evaluation: that point stands)
+        curve.append(curve_point(done, seconds, held))
     metrics = {
         "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
         "threads": options.threads if dev.type == "cpu" else None,
-        "steps": options.steps, "gaussians": len(gaussians), "held_out": held,
-        "initial_held_out_psnr_mean": initial["psnr_mean"],
-        "train_seconds": train_seconds, "total_seconds_this_run": time.perf_counter() - started,
+        "steps": done, "gaussians": len(gaussians), "held_out": held,
+        "initial_held_out_psnr_mean": initial["psnr_mean"], "held_out_curve": curve,
+        "train_seconds": seconds, "total_seconds_this_run": time.perf_counter() - started,
         "peak_memory_mib": _peak_memory_mib(dev),
         "exposure": exposure.delta.detach().cpu().tolist(),
         "options": options.to_dict(),

@@ -46,7 +46,9 @@ def load_view(capture: Capture, camera: Camera, frame: int, resolution: int) -> 
     scaled = camera.scaled(width, height)
     image, mask = scaled.undistort_image(image), scaled.undistort_image(mask)
     pinhole = Camera(camera.name, width, height, scaled.K, camera.R, camera.t, model=PINHOLE)
-    return View(pinhole, torch.from_numpy(image).float() / 255.0, torch.from_numpy(mask).float()[..., None] / 255.0)
+    # torch.tensor copies: the decoded arrays may be read-only, which torch.from_numpy warns about
+    image_t, mask_t = (torch.tensor(a, dtype=torch.float32) / 255.0 for a in (image, mask))
+    return View(pinhole, image_t, mask_t[..., None])
 
 
 def split_cameras(cameras: list[Camera], holdout_every: int) -> tuple[list[Camera], list[Camera]]:

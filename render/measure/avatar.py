@@ -13,7 +13,7 @@ from twinkit.core.errors import InputError
 from twinkit.core.manifest import Manifest
 from twinkit.core.meshes import load_mesh
 from twinkit.core.progress import warn
-from twinkit.render.measure.definitions import DEFINITIONS
+from twinkit.render.measure.definitions import DEFINITIONS, thighs_touch
 from twinkit.render.measure.landmarks import fitted_body_landmarks
 
 MEASUREMENTS_JSON = "measurements.json"
@@ -78,6 +78,8 @@ def measure_avatar(avatar_dir: str | Path, mesh_name: str | None = None) -> dict
         "measurements": {d.name: {"value": d.measure(mesh, landmarks), "label": d.label,
                                   "iso_8559_1": d.iso_8559_1, "tolerance_m": d.tolerance_m}
                          for d in DEFINITIONS},
+        "notes": (["the thighs touch in the scan: the crotch and the thigh girth are taken on the fitted body"]
+                  if thighs_touch(mesh, landmarks) else []),
     }
 
 
@@ -93,4 +95,5 @@ def format_table(document: dict[str, Any]) -> str:
     rows = [f"{'measurement':<20} {'cm':>8}  ISO 8559-1"]
     for name, m in document["measurements"].items():
         rows.append(f"{m['label']:<20} {100 * m['value']:>8.1f}  {m['iso_8559_1']}")
+    rows += [f"note: {note}" for note in document.get("notes", [])]
     return "\n".join(rows)

@@ -72,7 +72,11 @@ def waist_girth(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
 
 def crotch_point(mesh: trimesh.Trimesh, lm: Landmarks) -> np.ndarray:
     """The crotch: lowest point of the body's mid-sagittal outline (the plane through the hip centres'
-    midpoint, perpendicular to the hip axis), searched above knee level."""
+    midpoint, perpendicular to the hip axis), searched above knee level; on the landmarks' anny body when
+    they have one. A scan's thighs that touch close the gap below the crotch, and no photo sees into it: on
+    a plus-size virtual body the reconstructed mesh's outline put the crotch 35 mm low; anny's thighs stay
+    separate surfaces, and the body refitted to the scan finds it within a millimetre."""
+    mesh = lm.body if lm.body is not None else mesh
     mid = (lm["left_hip"] + lm["right_hip"]) / 2
     inside = mid - ((mid - lm["spine05"]) @ lm.left) * lm.left  # on the spine's sagittal plane
 
@@ -130,12 +134,28 @@ def upper_arm_girth(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
     return girth(mesh, mid, lm["lowerarm01.R"] - lm["upperarm01.R"], mid)
 
 
+def thigh_level(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
+    """Height of the thigh girth: 2 cm below the crotch."""
+    return float(crotch_point(mesh, lm) @ lm.up) - 0.02
+
+
+def thighs_touch(mesh: trimesh.Trimesh, lm: Landmarks) -> bool:
+    """Whether ``mesh``'s section at the thigh level takes in both thighs in one loop."""
+    z = thigh_level(mesh, lm)
+    right, left = (lm.at_height(f"upperleg01.{s}", f"lowerleg01.{s}", z) for s in ("R", "L"))
+    loop = part_loop(mesh, right, lm.up, right)
+    to_plane = plane_transform(right, lm.up)
+    return loop is not None and loop.contains(shapely.Point(trimesh.transform_points(left[None], to_plane)[0, :2]))
+
+
 def thigh_girth(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
     """ISO 8559-1:2017 thigh girth (clause to verify): horizontal girth of the right thigh at its highest level, just
-    below the gluteal fold (here 2 cm below the crotch)."""
-    z = float(crotch_point(mesh, lm) @ lm.up) - 0.02
-    axis = lm.at_height("upperleg01.R", "lowerleg01.R", z)
-    return girth(mesh, axis, lm.up, axis)
+    below the gluteal fold (here 2 cm below the crotch). Where the thighs touch (:func:`thighs_touch`) the
+    scan cannot tell one from the other (the photos do not see between them), and the girth is taken on the
+    landmarks' anny body, refitted to the scan, when they have one."""
+    axis = lm.at_height("upperleg01.R", "lowerleg01.R", thigh_level(mesh, lm))
+    source = lm.body if lm.body is not None and thighs_touch(mesh, lm) else mesh
+    return girth(source, axis, lm.up, axis)
 
 
 def skin_point(mesh: trimesh.Trimesh, lm: Landmarks, name: str) -> np.ndarray:

@@ -26,7 +26,7 @@ def ground_truth_landmarks(gt_dir: str | Path, up: np.ndarray) -> tuple[trimesh.
     mesh = load_mesh(gt_dir / "body.ply")
     points = {**read_json(gt_dir / "joints.json")["joints"], **read_json(gt_dir / "keypoints_coco.json")["keypoints"],
               **surface_landmarks(mesh.vertices), "waist": waist_centre(mesh.vertices)}
-    return mesh, Landmarks(points, up)
+    return mesh, Landmarks(points, up, mesh)
 
 
 def signed_offset_mm(mesh: trimesh.Trimesh, truth: trimesh.Trimesh, count: int = 4000) -> float:

@@ -7,12 +7,13 @@ anny's COCO keypoint names (``left_hip``, ...) and surface landmarks that are ve
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import trimesh
 
 from twinkit.core.atomic import read_json
 from twinkit.core.errors import InputError
@@ -23,10 +24,12 @@ if TYPE_CHECKING:
 
 @dataclass
 class Landmarks:
-    """Named 3D points (metres, world frame) and the world's unit up axis."""
+    """Named 3D points (metres, world frame), the world's unit up axis and, when known, the anny body they
+    come from (world frame; its thighs stay separate surfaces where a scan's merge)."""
 
     points: dict[str, np.ndarray]
     up: np.ndarray
+    body: trimesh.Trimesh | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.points = {name: np.asarray(p, dtype=np.float64) for name, p in self.points.items()}
@@ -117,9 +120,11 @@ def body_landmarks(body: "Body", to_world: np.ndarray | None = None, up: np.ndar
     measures as the waist), mapped by the 4x4 ``to_world``."""
     points = {**dict(zip(body.bone_names, body.bone_heads)), **dict(zip(body.keypoint_names, body.keypoints)),
               **surface_landmarks(body.vertices), "waist": waist_centre(body.vertices)}
+    vertices = body.vertices
     if to_world is not None:
         points = {name: to_world[:3, :3] @ p + to_world[:3, 3] for name, p in points.items()}
-    return Landmarks(points, up)
+        vertices = vertices @ to_world[:3, :3].T + to_world[:3, 3]
+    return Landmarks(points, up, trimesh.Trimesh(vertices, body.faces, process=False))
 
 
 def fitted_body_landmarks(body_json: str | Path, up: np.ndarray) -> Landmarks:
