@@ -42,7 +42,8 @@ def write_body(avatar_dir: str | Path, fit: BodyFit, quality: dict | None = None
 
 
 def read_body_parameters(path: str | Path) -> tuple[dict[str, float], dict[str, np.ndarray], np.ndarray]:
-    """``(phenotype, pose, transform)`` from a body fit's ``body.json``, with clear errors."""
+    """``(phenotype, pose, transform)`` from a body fit's ``body.json`` (every phenotype key present), with
+    clear errors."""
     return _parameters(read_json(path), path)
 
 
@@ -53,9 +54,13 @@ def _parameters(data: dict, path: Path | str) -> tuple[dict[str, float], dict[st
         pose = {bone: np.asarray(v, dtype=np.float64).reshape(3) for bone, v in data["pose"].items()}
         transform = np.asarray(data["transform"], dtype=np.float64).reshape(4, 4)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InputError(f"not a body fit (needs phenotype, pose, transform): {exc}", path) from None
+        raise InputError(f"not a body fit, not an anny body description (needs phenotype, pose, transform): {exc}",
+                         path) from None
     if data.get("pose_parameterization", "local-ref") != "local-ref":
         raise InputError(f"pose parameterisation {data['pose_parameterization']!r} is not anny local-ref", path)
+    missing = [key for key in PHENOTYPE_KEYS if key not in phenotype]
+    if missing:
+        raise InputError(f"the body's phenotype lacks {', '.join(missing)}", path)
     return phenotype, pose, transform
 
 
@@ -64,9 +69,6 @@ def read_body(avatar_dir: str | Path, body: AnnyBody | None = None) -> BodyFit:
     path = Path(avatar_dir) / BODY_JSON
     data = read_json(path)
     phenotype, pose, transform = _parameters(data, path)
-    missing = [key for key in PHENOTYPE_KEYS if key not in phenotype]
-    if missing:
-        raise InputError(f"the body's phenotype lacks {', '.join(missing)}", path)
     state = BodyState.from_parameters(phenotype, pose, transform)
     return body_fit_from_state(body or AnnyBody(), state, int(data.get("frame", 0)), dict(data.get("losses", {})),
                                dict(data.get("timings_s", {})))

@@ -37,18 +37,18 @@ def _torso_girth(mesh: trimesh.Trimesh, lm: Landmarks, height: float) -> float:
     return girth(mesh, centre, lm.up, centre)
 
 
+def _loop_takes_in(loop: shapely.Polygon | None, origin: np.ndarray, normal: np.ndarray, point: np.ndarray) -> bool:
+    """Whether the section ``loop`` of the plane (``origin``, ``normal``) encloses ``point`` (projected)."""
+    to_plane = plane_transform(origin, normal)
+    return loop is not None and loop.contains(shapely.Point(trimesh.transform_points(point[None], to_plane)[0, :2]))
+
+
 def _arm_merges(mesh: trimesh.Trimesh, lm: Landmarks, height: float) -> bool:
     """Whether the trunk's loop at ``height`` takes in an upper arm (i.e. the level is above an armpit)."""
     centre = lm.at_height("spine05", "spine01", height)
     loop = part_loop(mesh, centre, lm.up, centre)
-    if loop is None:
-        return False
-    to_plane = plane_transform(centre, lm.up)
-    for side in ("L", "R"):
-        arm = lm.at_height(f"upperarm01.{side}", f"lowerarm01.{side}", height)
-        if loop.contains(shapely.Point(trimesh.transform_points(arm[None], to_plane)[0, :2])):
-            return True
-    return False
+    return any(_loop_takes_in(loop, centre, lm.up, lm.at_height(f"upperarm01.{side}", f"lowerarm01.{side}", height))
+               for side in ("L", "R"))
 
 
 def floor_height(mesh: trimesh.Trimesh, lm: Landmarks) -> float:
@@ -143,9 +143,7 @@ def thighs_touch(mesh: trimesh.Trimesh, lm: Landmarks) -> bool:
     """Whether ``mesh``'s section at the thigh level takes in both thighs in one loop."""
     z = thigh_level(mesh, lm)
     right, left = (lm.at_height(f"upperleg01.{s}", f"lowerleg01.{s}", z) for s in ("R", "L"))
-    loop = part_loop(mesh, right, lm.up, right)
-    to_plane = plane_transform(right, lm.up)
-    return loop is not None and loop.contains(shapely.Point(trimesh.transform_points(left[None], to_plane)[0, :2]))
+    return _loop_takes_in(part_loop(mesh, right, lm.up, right), right, lm.up, left)
 
 
 def thigh_girth(mesh: trimesh.Trimesh, lm: Landmarks) -> float:

@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import trimesh
 
-from twinkit.core.atomic import read_json
-from twinkit.core.errors import InputError
 
 if TYPE_CHECKING:
     from twinkit.capture.studio.body import Body
@@ -131,14 +129,8 @@ def fitted_body_landmarks(body_json: str | Path, up: np.ndarray) -> Landmarks:
     """Landmarks of the fitted anny body described by an avatar's ``body.json`` (phenotype, per-bone
     rotations, anny-to-world transform), evaluated in the capture world."""
     from twinkit.capture.studio.body import PHENOTYPE_KEYS, pose_body  # anny forward pass (heavy import)
+    from twinkit.reconstruct.bodyfit.output import read_body_parameters  # torch (heavy import)
 
-    data = read_json(body_json)
-    try:
-        phenotype = {k: float(data["phenotype"][k]) for k in PHENOTYPE_KEYS}
-        pose = {bone: np.asarray(v, dtype=np.float64) for bone, v in data["pose"].items()}
-        transform = np.asarray(data["transform"], dtype=np.float64).reshape(4, 4)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"not an anny body description ({exc!r} missing or malformed)", body_json) from None
-    if data.get("pose_parameterization", "local-ref") != "local-ref":
-        raise InputError(f"unsupported pose_parameterization {data['pose_parameterization']!r}", body_json)
+    phenotype, pose, transform = read_body_parameters(body_json)
+    phenotype = {key: phenotype[key] for key in PHENOTYPE_KEYS}
     return body_landmarks(pose_body(phenotype, pose, offset=np.zeros(3)), transform, up)
